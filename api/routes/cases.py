@@ -1,0 +1,7 @@
+"""Routes: cases."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

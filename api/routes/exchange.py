@@ -1,0 +1,7 @@
+"""Routes: exchange."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
