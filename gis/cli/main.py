@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from gis import migrate
-from gis.cli import db
+from gis.cli import accounts, db, exchange, ops
 from gis.cli.common import console, friendly, progress_bar
 from gis.cluster import port_is_free
 from gis.db import make_engine, resolve_url
@@ -16,6 +16,8 @@ app = typer.Typer(help="gridmap 乐都区网格化管理平台 — operator CLI"
 app.add_typer(db.app, name="db")
 demo = typer.Typer(help="示例数据 (demo data)", no_args_is_help=True)
 app.add_typer(demo, name="demo")
+for _module in (accounts, exchange, ops):
+    _module.register(app)
 
 
 @demo.command("load")
@@ -38,6 +40,8 @@ def demo_load(
         console.print(f"  {table:<14} {n:>9,}")
     for s in report.skipped:
         console.print(f"  [yellow]跳过 (skipped)[/] {s}")
+    for note in report.notes:
+        console.print(note)
 
 
 def _serve(host: str, port: int, workers: int) -> None:

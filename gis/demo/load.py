@@ -16,9 +16,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from gis import taxonomy
 from gis.demo import people
+from gis.demo.accounts import load_accounts
 from gis.demo.geometry import DemoGeometry, generate
 from gis.demo.incidents import load_incidents
 from gis.demo.projects import load_projects
+from gis.demo.resources import load_resources
 from gis.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / "data"
@@ -35,6 +37,7 @@ class LoadReport:
 
     counts: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # shown once, e.g. demo passwords
 
 
 def _append(conn: Connection, gdf: gpd.GeoDataFrame, table: str, geom: str = "geom") -> None:
@@ -279,6 +282,8 @@ def load_demo(
             progress("写入边界、网格、设施 (writing boundaries, grids, facilities)", 2, 4)
             _load_boundaries(conn, geo, seed)
             load_projects(conn, seed=seed)
+            load_resources(conn, seed=seed)
+            report.notes.extend(load_accounts(conn, seed=seed))
         progress(f"示例案卷 (demo cases: {incidents})", 3, 4)
         if not load_incidents(conn, n=incidents, seed=seed, progress=progress):
             report.skipped.append(f"demo cases (already {incidents})")

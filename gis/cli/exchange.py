@@ -1,0 +1,9 @@
+"""CLI commands: import, export, report (data exchange and reports)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``gridmap`` app."""

@@ -1,0 +1,1 @@
+"""Spatial queries and planning analysis."""
