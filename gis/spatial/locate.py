@@ -88,11 +88,18 @@ def locate(bind: Session | Connection, *, lon: float, lat: float, crs: str = "wg
     >>> locate(session, lon=102.4004, lat=36.4802).grid_code  # doctest: +SKIP
     '630202001001004'
     """
+    if (isinstance(lat, int | float) and 90 < abs(lat) <= 180 and -90 <= lon <= 90
+            and _inside(bind, lat, lon)):
+        raise outside_error(bind, lon, lat)
     x, y = to_storage_crs(lon, lat, crs)
     row = bind.execute(LOCATE_SQL, {"lon": x, "lat": y}).mappings().first()
     if row is None:
         raise outside_error(bind, x, y)
     return Location(lon=x, lat=y, **row)
+
+
+def _inside(bind: Session | Connection, lon: float, lat: float) -> bool:
+    return bool(bind.execute(INSIDE_SQL, {"lon": lon, "lat": lat}).scalar())
 
 
 def outside_error(bind: Session | Connection, lon: float, lat: float) -> Unprocessable:
