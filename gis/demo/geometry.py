@@ -17,100 +17,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
-from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry import MultiPolygon, Point, Polygon
 
 from gis.demo import seeds as S
+from gis.demo.facilities import build_facilities
+from gis.demo.residences import build_residences
 from gis.demo.seeds import is_urban as _is_urban  # noqa: F401 (re-exported)
 from gis.demo.seeds import label
-
-_FWD = Transformer.from_crs(4326, S.METRIC_EPSG, always_xy=True)
-_INV = Transformer.from_crs(S.METRIC_EPSG, 4326, always_xy=True)
-CRS = "EPSG:4326"
-
-
-# --------------------------------------------------------------------------- helpers
-def to_metric(geom):
-    """Project a lon/lat geometry (or array of them) to EPSG:4543."""
-    return shapely.transform(geom, lambda a: np.column_stack(_FWD.transform(a[:, 0], a[:, 1])))
-
-
-def to_lonlat(geom):
-    """Project an EPSG:4543 geometry (or array of them) back to lon/lat."""
-    return shapely.transform(geom, lambda a: np.column_stack(_INV.transform(a[:, 0], a[:, 1])))
-
-
-def _xy_metric(lonlat: np.ndarray) -> np.ndarray:
-    return np.column_stack(_FWD.transform(lonlat[:, 0], lonlat[:, 1]))
-
-
-def _xy_lonlat(xy: np.ndarray) -> np.ndarray:
-    return np.column_stack(_INV.transform(xy[:, 0], xy[:, 1]))
-
-
-def as_multipolygon(geom) -> MultiPolygon:
-    """Make ``geom`` valid and return only its polygonal parts as a MultiPolygon."""
-    parts = shapely.get_parts(shapely.make_valid(geom))
-    while True:
-        multi = shapely.get_type_id(parts) >= 4
-        if not multi.any():
-            break
-        parts = np.concatenate([parts[~multi], shapely.get_parts(parts[multi])])
-    polys = [p for p in parts if isinstance(p, Polygon) and p.area > 0]
-    return MultiPolygon(polys)
-
-
-def _rng(seed: int, *keys: int) -> np.random.Generator:
-    return np.random.default_rng([int(seed), *[int(k) for k in keys]])
-
-
-def _voronoi_clip(seeds_m: np.ndarray, region_ll) -> list[MultiPolygon]:
-    """Voronoi cells of metric ``seeds_m`` (in input order), clipped to lon/lat ``region_ll``.
-
-    Cells are built in EPSG:4543 and transformed vertex-by-vertex, so neighbouring cells
-    keep identical shared edges; the clip is done against the untouched lon/lat region.
-    """
-    if len(seeds_m) == 1:
-        return [as_multipolygon(region_ll)]
-    env = box(*to_metric(region_ll).bounds).buffer(20_000)
-    cells = shapely.get_parts(
-        shapely.voronoi_polygons(shapely.multipoints(seeds_m), extend_to=env, ordered=True)
-    )
-    clipped = shapely.intersection(to_lonlat(cells), region_ll)
-    return [as_multipolygon(c) for c in clipped]
-
-
-def _sample_inside(
-    poly_ll, centre_m, n: int, sigma: float, rng, min_dist: float = 0.0
-) -> np.ndarray:
-    """``n`` lon/lat points strictly inside ``poly_ll``, normally around ``centre_m`` (metric).
-
-    Falls back to uniform sampling over the polygon when the neighbourhood is too small.
-    """
-    poly_m = to_metric(poly_ll)
-    x0, y0, x1, y1 = poly_m.bounds
-    out: list[np.ndarray] = []
-    for attempt in range(60):
-        k = max(4 * n, 32)
-        if attempt < 30:
-            cand = rng.normal(centre_m, sigma * (1 + attempt / 10), size=(k, 2))
-        else:
-            cand = np.column_stack([rng.uniform(x0, x1, k), rng.uniform(y0, y1, k)])
-        ll = _xy_lonlat(cand)
-        ok = shapely.contains_xy(poly_ll, ll[:, 0], ll[:, 1])
-        for xy, p in zip(cand[ok], ll[ok], strict=True):
-            if (
-                min_dist
-                and out
-                and np.min(np.hypot(*(np.array([o[2:] for o in out]) - xy).T)) < min_dist
-            ):
-                continue
-            out.append(np.r_[p, xy])
-            if len(out) == n:
-                return np.array(out)[:, :2]
-        if attempt in (20, 40):
-            min_dist *= 0.6
-    raise RuntimeError("could not place points inside polygon")
+from gis.demo.shapes import (  # noqa: F401 (re-exported)
+    CRS,
+    _rng,
+    _sample_inside,
+    _voronoi_clip,
+    _xy_lonlat,
+    _xy_metric,
+    as_multipolygon,
+    to_lonlat,
+    to_metric,
+)
 
 
 # ------------------------------------------------------------------------ townships
@@ -273,88 +197,6 @@ def build_communities(
     return gpd.GeoDataFrame(df, geometry="geometry", crs=CRS)
 
 
-# ----------------------------------------------------------------------- residences
-def _split_total(total: int, lo: int, hi: int, rng) -> list[int]:
-    sizes: list[int] = []
-    while sum(sizes) < total:
-        sizes.append(int(rng.integers(lo, hi + 1)))
-    excess = sum(sizes) - total
-    sizes[-1] -= excess
-    if sizes[-1] < lo and len(sizes) > 1:
-        last = sizes.pop()
-        sizes[-1] += last
-    return sizes
-
-
-def _households(c, rng) -> int:
-    if c.township_code in S.STREET_CODES and c.is_urban:
-        return int(rng.integers(3000, 5600))
-    if c.township_code == S.PARK:
-        return int(rng.integers(300, 700))
-    if c.is_urban:
-        return int(rng.integers(1800, 3000))
-    return int(np.clip(round(rng.lognormal(np.log(92), 0.5)), 80, 600))
-
-
-def build_residences(
-    communities_gdf: gpd.GeoDataFrame, seed: int = S.DEFAULT_SEED
-) -> gpd.GeoDataFrame:
-    """Synthetic dwelling points (urban buildings / village hamlet clusters).
-
-    Urban communities: 2,000–6,000 households (city) in buildings of 20–80 households on a
-    jittered block lattice; villages: 80–600 households in clusters of 3–15 households
-    around the village seat.  Population ≈ households × U(2.6, 3.3).
-
-    Parameters
-    ----------
-    communities_gdf : geopandas.GeoDataFrame
-        Output of :func:`build_communities`.
-    seed : int
-        Random seed.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``community_code, households, population, geometry`` (Point, strictly inside the
-        community polygon).
-    """
-    recs = []
-    for c in communities_gdf.itertuples():
-        rng = _rng(seed, 3, int(c.code))
-        hh = _households(c, rng)
-        seat_m = np.array(to_metric(c.seat).coords[0])
-        if c.is_urban:
-            sizes = _split_total(hh, 20, 80, rng)
-            region = shapely.intersection(c.geometry, to_lonlat(Point(seat_m).buffer(1300)))
-            reg_m = to_metric(region)
-            step = np.sqrt(reg_m.area / len(sizes)) * 0.9
-            ll = np.empty((0, 2))
-            for _ in range(12):
-                x0, y0, x1, y1 = reg_m.bounds
-                gx, gy = np.meshgrid(
-                    np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step)
-                )
-                cand = (
-                    np.column_stack([gx.ravel(), gy.ravel()])
-                    + rng.uniform(-0.3, 0.3, (gx.size, 2)) * step
-                )
-                ll = _xy_lonlat(cand)
-                ll = ll[shapely.contains_xy(region, ll[:, 0], ll[:, 1])]
-                if len(ll) >= len(sizes):
-                    break
-                step *= 0.85
-            ll = ll[np.sort(rng.choice(len(ll), len(sizes), replace=False))]
-        else:
-            sizes = _split_total(hh, 3, 15, rng)
-            sigma = 250 + 1.5 * hh
-            ll = _sample_inside(c.geometry, seat_m, len(sizes), sigma, rng, min_dist=60)
-        for (x, y), h in zip(ll, sizes, strict=True):
-            recs.append((c.code, h, int(round(h * rng.uniform(2.6, 3.3))), x, y))
-    df = pd.DataFrame(recs, columns=["community_code", "households", "population", "x", "y"])
-    geom = shapely.points(df[["x", "y"]].to_numpy())
-    return gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=geom, crs=CRS)
-
-
 # ---------------------------------------------------------------------------- grids
 def _kmeans(
     xy: np.ndarray,
@@ -491,96 +333,6 @@ def build_grids(
 
 
 # ----------------------------------------------------------------------- facilities
-def _facility_plan(
-    c, n_grids: int, seat_of: str | None, rng
-) -> list[tuple[str, str, str, tuple[int, int]]]:
-    """(kind, name, status, floor-area range) of the facilities of one community."""
-    lab = label(c.name, c.type)
-    status = S.PLAN_SITES.get(c.code, (None, "in_service"))[1]
-    plan = [
-        (
-            "office_service_site",
-            lab + "办公和服务场所",
-            status,
-            (300, 800) if c.is_urban else (120, 400),
-        )
-    ]
-    for kind, suffix, p, (lo, hi), area in (
-        S.URBAN_FACILITIES if c.is_urban else S.VILLAGE_FACILITIES
-    ):
-        if rng.random() >= p:
-            continue
-        k = (
-            int(np.clip(n_grids // 3, lo, hi))
-            if kind == "service_station"
-            else int(rng.integers(lo, hi + 1))
-        )
-        plan += [
-            (kind, lab + suffix + (f"({i})" if k > 1 else ""), "in_service", area)
-            for i in range(1, k + 1)
-        ]
-    if seat_of:
-        plan += [
-            (kind, seat_of + suffix, "in_service", area) for kind, suffix, area in S.SEAT_FACILITIES
-        ]
-    return plan
-
-
-def build_facilities(
-    communities_gdf: gpd.GeoDataFrame,
-    grids_gdf: gpd.GeoDataFrame | None = None,
-    seed: int = S.DEFAULT_SEED,
-) -> gpd.GeoDataFrame:
-    """Community service facilities (points strictly inside their community).
-
-    Every community has an ``office_service_site`` (the nine plan sites of
-    :data:`gis.demo.seeds.PLAN_SITES` are ``under_construction`` / ``planned``, all others
-    ``in_service``).  Urban communities get 1–3 service stations (one per three grids),
-    a mediation centre (85 %), elderly care, culture/sports and 2–5 commercial outlets;
-    the seat community of each township (its first 居委会, else its first village) gets
-    the township's service centre, health centre and police room; villages get some
-    service stations, clinics, elderly care, culture squares and shops
-    (see :data:`gis.demo.seeds.VILLAGE_FACILITIES`).
-
-    Parameters
-    ----------
-    communities_gdf : geopandas.GeoDataFrame
-        Output of :func:`build_communities`.
-    grids_gdf : geopandas.GeoDataFrame, optional
-        Output of :func:`build_grids` (sizes the number of service stations).
-    seed : int
-        Random seed.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``kind, name, community_code, status, floor_area_m2, geometry`` (Point).
-    """
-    n_grids = (
-        grids_gdf.groupby("community_code").size()
-        if grids_gdf is not None
-        else pd.Series(dtype=int)
-    )
-    seat_of = {}
-    for _, grp in communities_gdf.sort_values("code").groupby("township_code"):
-        urb = grp[grp["is_urban"]]
-        seat_of[(urb if len(urb) else grp)["code"].iloc[0]] = grp["township_name"].iloc[0]
-    recs = []
-    for c in communities_gdf.itertuples():
-        rng = _rng(seed, 5, int(c.code))
-        plan = _facility_plan(c, int(n_grids.get(c.code, 3)), seat_of.get(c.code), rng)
-        seat_m = np.array(to_metric(c.seat).coords[0])
-        pts = _sample_inside(
-            c.geometry, seat_m, len(plan), 250 if c.is_urban else 300, rng, min_dist=25
-        )
-        for (kind, name, st, (lo, hi)), (x, y) in zip(plan, pts, strict=True):
-            recs.append((kind, name, c.code, st, int(rng.integers(lo, hi + 1)), Point(x, y)))
-    df = pd.DataFrame(
-        recs, columns=["kind", "name", "community_code", "status", "floor_area_m2", "geometry"]
-    )
-    return gpd.GeoDataFrame(df, geometry="geometry", crs=CRS)
-
-
 # -------------------------------------------------------------------------- driver
 @dataclass
 class DemoGeometry:
