@@ -1,0 +1,174 @@
+"""Browser tests: the app served by uvicorn on a free port, pages in Debian's Chromium.
+
+Every page fails its test on a console error, an uncaught exception, or a request to any
+host other than this machine's loopback. Screenshots go to ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from gis.cluster import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+if not Path(CHROMIUM).exists() or not (ROOT / "web" / "node_modules" / "leaflet").exists():
+    pytest.skip(
+        "needs /usr/bin/chromium and web/node_modules (scripts/bootstrap.sh test)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def server(engine, pg_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app in its own process (as in production), on a free loopback port."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "GRIDMAP_DATABASE_URL": pg_url,
+        "GRIDMAP_ENV": "test",
+        "GRIDMAP_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"uvicorn did not start: {err[-2000:]}") from None
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Watched:
+    """A browser context whose console errors and outside requests are collected."""
+
+    def __init__(self, context: object) -> None:
+        self.context = context
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.allowed_errors: list[str] = []
+        context.on("request", self._request)  # type: ignore[attr-defined]
+
+    def _request(self, req: object) -> None:
+        url = req.url  # type: ignore[attr-defined]
+        parsed = urlparse(url)
+        if parsed.scheme in ("data", "blob", "about", "chrome-extension"):
+            return
+        if parsed.hostname not in LOOPBACK:
+            self.outside.append(url)
+
+    def watch(self, page: object) -> object:
+        def on_console(msg: object) -> None:
+            if msg.type == "error":  # type: ignore[attr-defined]
+                self.errors.append(f"console: {msg.text}")  # type: ignore[attr-defined]
+
+        page.on("console", on_console)  # type: ignore[attr-defined]
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))  # type: ignore[attr-defined]
+        return page
+
+    def new_page(self) -> object:
+        return self.watch(self.context.new_page())  # type: ignore[attr-defined]
+
+    def check(self) -> None:
+        errors = [e for e in self.errors if not any(a in e for a in self.allowed_errors)]
+        assert not self.outside, f"requests left this machine: {self.outside[:5]}"
+        assert not errors, f"browser errors: {errors[:5]}"
+
+
+@pytest.fixture
+def open_context(browser) -> Iterator[Callable[..., Watched]]:  # type: ignore[no-untyped-def]
+    """Make browser contexts (desktop by default); each is checked and closed at the end."""
+    made: list[Watched] = []
+
+    def make(**kwargs: object) -> Watched:
+        kwargs.setdefault("viewport", {"width": 1400, "height": 900})
+        kwargs.setdefault("locale", "zh-CN")
+        ctx = browser.new_context(**kwargs)
+        w = Watched(ctx)
+        made.append(w)
+        return w
+
+    yield make
+    try:
+        for w in made:
+            w.check()
+    finally:
+        for w in made:
+            w.context.close()  # type: ignore[attr-defined]
+
+
+def shot(page: object, name: str) -> Path:
+    """Save a screenshot under tests/artifacts/ (git-ignored) and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))  # type: ignore[attr-defined]
+    return path
+
+
+def sign_in(page: object, username: str, role: str) -> None:
+    """Sign in through the dialog (development sign-in picks the role)."""
+    page.click("#signin-btn")  # type: ignore[attr-defined]
+    page.fill("#signin-form [name=username]", username)  # type: ignore[attr-defined]
+    if page.is_visible("#signin-form [name=role]"):  # type: ignore[attr-defined]
+        page.select_option("#signin-form [name=role]", role)  # type: ignore[attr-defined]
+    page.click("#signin-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("#signin", state="hidden")  # type: ignore[attr-defined]

@@ -1,0 +1,6 @@
+// View: field.
+export async function mount({ panel }) {
+  panel.textContent = "";
+}
+
+export function unmount() {}

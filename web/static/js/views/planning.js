@@ -1,0 +1,6 @@
+// View: planning.
+export async function mount({ panel }) {
+  panel.textContent = "";
+}
+
+export function unmount() {}
