@@ -23,7 +23,7 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy.engine import Connection
 
 from gis.demo import people
-from gis.demo.geometry import to_lonlat, to_metric
+from gis.demo.shapes import to_lonlat, to_metric
 from gis.models.projects import MILESTONES
 from gis.projects.config import local_today, standards, sync_weights
 from gis.settings import PROJECT_ROOT
