@@ -1,7 +1,255 @@
-"""Routes: cases."""
+"""Routes: incident cases — report, list, read, workflow actions, photos, duplicates."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from api.deps import SessionDep, SettingsDep
+from api.security import ROLES, PrincipalDep, allow
+from gis.cases.attachments import attach_photos
+from gis.cases.duplicates import suggest_duplicates
+from gis.cases.photos import photo_file
+from gis.cases.query import CaseFilter, list_cases, parse_bbox
+from gis.cases.repository import create_case, get_case
+from gis.cases.schemas import ActionIn, CaseIn
+from gis.cases.transitions import apply_action
+from gis.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+REPORTERS = allow("field_staff", "commander", "supervisor")
+STAFF = allow(*ROLES)
+WORKFLOW = allow("commander", "supervisor", "handler", "field_staff")
+
+
+def _multipart_doc(model: type[BaseModel], part: str) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            part: {"type": "string", "description": "JSON of the body above"},
+                            "photos": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
+                        },
+                        "required": [part],
+                    }
+                },
+            },
+        }
+    }
+
+
+async def _parse(request: Request, model: type[BaseModel], part: str) -> tuple[Any, list[bytes]]:
+    """JSON body, or multipart with a JSON part and ``photos`` files."""
+    ctype = request.headers.get("content-type", "")
+    photos: list[bytes] = []
+    try:
+        if ctype.startswith("multipart/form-data"):
+            form = await request.form()
+            raw = form.get(part)
+            if not isinstance(raw, str):
+                raise InvalidInput(f"缺少表单字段 {part} (missing form field)", field=part)
+            for f in form.getlist("photos"):
+                if isinstance(f, str):
+                    raise InvalidInput("photos 须为文件 (photos must be files)", field="photos")
+                photos.append(await f.read())
+            return model.model_validate_json(raw), photos
+        body = await request.body()
+        if not body:
+            raise InvalidInput("请求体为空 (empty body)", field="body")
+        return model.model_validate_json(body), photos
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("请求体不是 UTF-8 (body is not UTF-8)", field="body") from exc
+
+
+def _json(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(json.loads(json.dumps(body, default=str, ensure_ascii=False)), status)
+
+
+@router.post(
+    "",
+    summary="上报案卷 (report a case)",
+    openapi_extra=_multipart_doc(CaseIn, "case"),
+    responses={200: {"description": "already stored (same client_id)"}, 201: {}},
+)
+async def report_case(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Any, Depends(REPORTERS)],
+) -> JSONResponse:
+    case_in, photos = await _parse(request, CaseIn, "case")
+    res = await run_in_threadpool(
+        create_case,
+        session=session,
+        case_in=case_in,
+        actor=principal,
+        photos=photos,
+        media_dir=settings.media_dir,
+    )
+    body = {
+        "created": res.created,
+        "case": res.case,
+        "duplicates": res.duplicates,
+        "photos": res.photos,
+    }
+    return _json(201 if res.created else 200, body)
+
+
+@router.get("", summary="案卷列表 (list cases)", dependencies=[Depends(STAFF)])
+def cases_list(
+    session: SessionDep,
+    principal: PrincipalDep,
+    state: Annotated[list[str] | None, Query(description="状态，可多选 (repeatable)")] = None,
+    category: Annotated[str | None, Query(description="大类或小类代码")] = None,
+    township: str | None = None,
+    community: str | None = None,
+    grid: str | None = None,
+    department: str | None = None,
+    assignee: str | None = None,
+    source: str | None = None,
+    reported_from: datetime | None = None,
+    reported_to: datetime | None = None,
+    overdue: bool | None = None,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    q: Annotated[str | None, Query(description="案卷编号（或其一部分）")] = None,
+    sort: str = "-reported_at",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> JSONResponse:
+    states = tuple(s for v in (state or []) for s in v.split(",") if s)
+    flt = CaseFilter(
+        state=states,
+        category=category,
+        township=township,
+        community=community,
+        grid=grid,
+        department=department,
+        assignee=assignee,
+        source=source,
+        reported_from=reported_from,
+        reported_to=reported_to,
+        overdue=overdue,
+        bbox=parse_bbox(bbox) if bbox else None,
+        q=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return _json(200, list_cases(session=session, flt=flt, actor=principal))
+
+
+@router.get("/{case_no}", summary="案卷详情与历史 (one case)", dependencies=[Depends(STAFF)])
+def case_detail(case_no: str, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
+    return _json(200, get_case(session=session, case_no=case_no, actor=principal))
+
+
+@router.post(
+    "/{case_no}/actions",
+    summary="办理操作 (take a workflow action)",
+    openapi_extra=_multipart_doc(ActionIn, "action"),
+)
+async def case_action(
+    case_no: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Any, Depends(WORKFLOW)],
+) -> JSONResponse:
+    action_in, photos = await _parse(request, ActionIn, "action")
+    out = await run_in_threadpool(
+        apply_action,
+        session=session,
+        case_no=case_no,
+        action_in=action_in,
+        actor=principal,
+        photos=photos,
+        media_dir=settings.media_dir,
+    )
+    return _json(200, out)
+
+
+@router.get(
+    "/{case_no}/duplicates",
+    summary="疑似重复案卷 (possible duplicates)",
+    dependencies=[Depends(STAFF)],
+)
+def case_duplicates(case_no: str, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
+    case = get_case(session=session, case_no=case_no, actor=principal)
+    dups = suggest_duplicates(
+        session=session,
+        category=case["category"]["code"],
+        lon=case["lon"],
+        lat=case["lat"],
+        exclude_case_id=_case_id(session, case_no),
+    )
+    return _json(200, {"case_no": case_no, "duplicates": dups})
+
+
+def _case_id(session: SessionDep, case_no: str) -> int:
+    from gis.cases.repository import case_row
+
+    return int(case_row(session=session, case_no=case_no).id)
+
+
+@router.post("/{case_no}/photos", summary="补传照片 (add photos)", status_code=201)
+async def case_add_photos(
+    case_no: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Any, Depends(WORKFLOW)],
+) -> JSONResponse:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput("须以 multipart/form-data 上传 (send multipart)", field="photos")
+    form = await request.form()
+    uploads = [await f.read() for f in form.getlist("photos") if not isinstance(f, str)]
+    stored = await run_in_threadpool(
+        attach_photos,
+        session=session,
+        case_no=case_no,
+        actor=principal,
+        uploads=uploads,
+        media_dir=settings.media_dir,
+    )
+    return _json(201, {"case_no": case_no, "photos": stored})
+
+
+@router.get("/{case_no}/photos/{photo_id}", summary="照片 (photo file)")
+def case_photo(
+    case_no: str,
+    photo_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Any, Depends(STAFF)],
+    thumb: bool = False,
+) -> FileResponse:
+    get_case(session=session, case_no=case_no, actor=principal)  # visibility
+    path, mime = photo_file(
+        session=session,
+        case_id=_case_id(session, case_no),
+        photo_id=photo_id,
+        thumb=thumb,
+        media_dir=settings.media_dir,
+    )
+    if not path.exists():
+        raise NotFound("照片文件缺失 (photo file missing)", field="photo_id")
+    return FileResponse(path, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})

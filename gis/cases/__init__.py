@@ -1,0 +1,1 @@
+"""Incident cases (案卷): intake, the closed-loop workflow, photos, live feed, Open311."""
