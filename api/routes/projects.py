@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.deps import SessionDep, SettingsDep
 from api.security import Principal, allow
 from gis.projects import export, history, portfolio, register, reports
-from gis.projects.config import local_today, read_weights, standards
+from gis.projects.config import apply_weights_file, local_today, read_weights, standards
 from gis.projects.schemas import ProjectIn, ProjectPatch, ReportIn
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
@@ -27,12 +27,17 @@ AsOf = Annotated[
 ]
 
 
+def setup(app: FastAPI) -> None:
+    """At start-up, copy ``data/milestone_weights.csv`` into the database."""
+
+    async def _weights(app: FastAPI) -> None:
+        apply_weights_file(app.state.engine)
+
+    app.state.startup_hooks.append(_weights)
+
+
 def _day(as_of: date | None) -> date:
     return as_of or local_today()
-
-
-def _actor(p: Principal) -> str:
-    return f"{p.username}({p.role})"
 
 
 @router.get("", summary="项目台账 (project register)")
@@ -61,7 +66,7 @@ def create_project(session: SessionDep, principal: Writer, body: ProjectIn) -> d
     return register.create_project(
         session=session,
         project_in=body,
-        actor=_actor(principal),
+        actor=principal,
         today=local_today(),
         personal=principal.sees_personal,
     )
@@ -127,7 +132,7 @@ def update_project(
         session=session,
         project_id=project_id,
         patch=body,
-        actor=_actor(principal),
+        actor=principal,
         today=local_today(),
         personal=principal.sees_personal,
     )
@@ -135,7 +140,7 @@ def update_project(
 
 @router.delete("/{project_id}", status_code=204, summary="删除项目 (delete a project)")
 def delete_project(session: SessionDep, principal: Writer, project_id: int) -> Response:
-    register.delete_project(session=session, project_id=project_id, actor=_actor(principal))
+    register.delete_project(session=session, project_id=project_id, actor=principal)
     return Response(status_code=204)
 
 
@@ -163,7 +168,7 @@ def create_report(
         session=session,
         project_id=project_id,
         report_in=body,
-        actor=_actor(principal),
+        actor=principal,
         username=principal.username,
         today=local_today(),
     )
@@ -190,7 +195,7 @@ async def add_photo(
         filename=file.filename or "photo",
         data=data,
         media_dir=settings.media_dir,
-        actor=_actor(principal),
+        actor=principal,
     )
 
 

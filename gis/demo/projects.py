@@ -26,6 +26,7 @@ from gis.demo import people
 from gis.demo.shapes import to_lonlat, to_metric
 from gis.models.projects import MILESTONES
 from gis.projects.config import local_today, standards, sync_weights
+from gis.projects.history import snapshot
 from gis.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / "data"
@@ -215,10 +216,10 @@ def load_projects(conn: Connection, *, seed: int, today: date | None = None) -> 
         )
         conn.execute(
             sa.text(
-                "INSERT INTO project_history (project_id, actor, action, after) "
-                "VALUES (:p, 'demo', 'create', CAST(:after AS jsonb))"
+                "INSERT INTO project_history (project_id, actor, actor_role, action, after) "
+                "VALUES (:p, 'demo', 'system', 'create', CAST(:after AS jsonb))"
             ),
-            {"p": pid, "after": json.dumps({"name": f"{name}社区办公和服务场所建设"})},
+            {"p": pid, "after": json.dumps(snapshot(conn, pid), ensure_ascii=False)},
         )
         made += 1
     return made

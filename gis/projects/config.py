@@ -10,6 +10,7 @@ reads them; :func:`sync_weights` copies the file into the table.
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +19,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gis.errors import SetupError
@@ -26,6 +28,7 @@ from gis.models.projects import MILESTONES
 from gis.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / "data"
+log = logging.getLogger("gridmap.projects")
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # How close a progress report must be taken to the site, and how far outside its community
 # a site may lie (community boundaries are illustrative, so this is generous).
@@ -139,6 +142,21 @@ def sync_weights(conn: Connection | Session, weights: dict[str, Decimal] | None 
         ),
         [{"k": k, "s": order.index(k) + 1, "w": w} for k, w in weights.items()],
     )
+
+
+def apply_weights_file(engine: Engine) -> bool:
+    """Copy the weights file into the database if both are there; False (logged) if not.
+
+    Called when the app starts, so an edited file takes effect on restart.
+    """
+    try:
+        with engine.begin() as conn:
+            if conn.execute(sa.text("SELECT to_regclass('project_milestone_weights')")).scalar():
+                sync_weights(conn)
+                return True
+    except (SetupError, OSError, SQLAlchemyError) as exc:
+        log.warning("milestone weights not applied: %s", exc)
+    return False
 
 
 def db_weights(conn: Connection | Session) -> dict[str, Decimal]:

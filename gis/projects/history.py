@@ -10,12 +10,24 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
+
+
+class Actor(Protocol):
+    """Who makes a change (``api.security.Principal`` is one)."""
+
+    @property
+    def username(self) -> str | None: ...
+
+    @property
+    def role(self) -> str: ...
+
 
 PERSONAL_FIELDS = ("contact_name", "contact_phone")
 SNAPSHOT_SQL = sa.text("""
@@ -37,7 +49,9 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def snapshot(session: Session, project_id: int, *, lock: bool = False) -> dict[str, Any]:
+def snapshot(
+    session: Session | Connection, project_id: int, *, lock: bool = False
+) -> dict[str, Any]:
     """The project as plain JSON-able values (raises NotFound)."""
     if lock:
         session.execute(
@@ -89,7 +103,7 @@ def record(
     session: Session,
     *,
     project_id: int,
-    actor: str,
+    actor: Actor,
     action: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
@@ -97,12 +111,13 @@ def record(
     """Write one history row (in the caller's transaction)."""
     session.execute(
         sa.text(
-            "INSERT INTO project_history (project_id, actor, action, before, after) "
-            "VALUES (:p, :actor, :action, CAST(:b AS jsonb), CAST(:a AS jsonb))"
+            "INSERT INTO project_history (project_id, actor, actor_role, action, before, after) "
+            "VALUES (:p, :actor, :role, :action, CAST(:b AS jsonb), CAST(:a AS jsonb))"
         ),
         {
             "p": project_id,
-            "actor": actor,
+            "actor": actor.username or "anonymous",
+            "role": actor.role,
             "action": action,
             "b": json.dumps(before, ensure_ascii=False) if before is not None else None,
             "a": json.dumps(after, ensure_ascii=False) if after is not None else None,
@@ -123,7 +138,7 @@ def list_history(
     """The project's history, oldest first (personal fields hidden unless ``personal``)."""
     rows = session.execute(
         sa.text(
-            "SELECT id, at, actor, action, before, after FROM project_history "
+            "SELECT id, at, actor, actor_role, action, before, after FROM project_history "
             "WHERE project_id = :p ORDER BY at, id LIMIT :n"
         ),
         {"p": project_id, "n": limit},
@@ -138,6 +153,7 @@ def list_history(
                 "id": r["id"],
                 "at": r["at"].isoformat(),
                 "actor": r["actor"],
+                "actor_role": r["actor_role"],
                 "action": r["action"],
                 "before": before,
                 "after": after,

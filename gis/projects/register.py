@@ -317,7 +317,7 @@ def _values(fields: ProjectFields, base: dict[str, Any] | None) -> dict[str, Any
 
 
 def create_project(
-    *, session: Session, project_in: ProjectIn, actor: str, today: date, personal: bool
+    *, session: Session, project_in: ProjectIn, actor: history.Actor, today: date, personal: bool
 ) -> dict[str, Any]:
     """Create a project with its funding and milestones (one transaction).
 
@@ -349,7 +349,7 @@ def update_project(
     session: Session,
     project_id: int,
     patch: ProjectPatch,
-    actor: str,
+    actor: history.Actor,
     today: date,
     personal: bool,
 ) -> dict[str, Any]:
@@ -382,7 +382,7 @@ def update_project(
     return out
 
 
-def delete_project(*, session: Session, project_id: int, actor: str) -> None:
+def delete_project(*, session: Session, project_id: int, actor: history.Actor) -> None:
     """Delete a project (its reports, photos' records, funding and milestones go with it);
     the history keeps the last state."""
     before = history.snapshot(session, project_id, lock=True)

@@ -51,7 +51,7 @@ def create_report(
     session: Session,
     project_id: int,
     report_in: ReportIn,
-    actor: str,
+    actor: history.Actor,
     username: str | None,
     today: date,
 ) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def add_photo(
     filename: str,
     data: bytes,
     media_dir: Path,
-    actor: str,
+    actor: history.Actor,
 ) -> dict[str, Any]:
     """Store one photo of a report. The file is written before the row and removed again if
     the row cannot be committed, so a failure leaves neither."""

@@ -103,7 +103,7 @@ def test_create_returns_derived_status_warnings_and_history(
     assert created["township_name"] == "碾伯街道"
     h = client.get(f"{BASE}/{created['id']}/history", headers=ADMIN).json()["history"]
     assert [e["action"] for e in h] == ["create"]
-    assert h[0]["actor"] == "plan1(planner)" and h[0]["before"] is None
+    assert (h[0]["actor"], h[0]["actor_role"]) == ("plan1", "planner") and h[0]["before"] is None
     assert h[0]["after"]["funding"] == {"budget": 800000.0, "lottery": 200000.0}
 
 
@@ -132,7 +132,7 @@ def test_every_change_is_in_the_history(client: TestClient, created: dict[str, A
         },
     }
     assert h[1]["after"]["milestones"]["design"]["actual_date"] == str(TODAY)
-    assert h[2]["actor"] == "root(admin)" and h[2]["after"] == {"notes": "改为二层"}
+    assert h[2]["actor"] == "root" and h[2]["after"] == {"notes": "改为二层"}
     # the design milestone kept its planned date: only the date sent changed
     got = client.get(f"{BASE}/{pid}", headers=VIEWER).json()
     design = next(m for m in got["milestones"] if m["kind"] == "design")

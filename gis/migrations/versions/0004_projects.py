@@ -66,6 +66,7 @@ CREATE TABLE project_history (
     project_id integer NOT NULL,
     at         timestamptz NOT NULL DEFAULT now(),
     actor      text NOT NULL,
+    actor_role text,
     action     text NOT NULL,
     before     jsonb,
     after      jsonb

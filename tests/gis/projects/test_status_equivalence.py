@@ -12,11 +12,12 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gis.models.projects import MILESTONES
-from gis.projects.config import db_weights
+from gis.projects.config import db_weights, sync_weights
 from gis.projects.status import MilestoneDates, derive
 
 BASE = date(2026, 6, 1)
@@ -43,8 +44,12 @@ def _random_project(rng: random.Random) -> dict[str, object]:
     return {"milestones": ms, "budget": budget, "spent": spent, "override": override}
 
 
-def test_sql_and_python_agree_on_generated_projects(db: Session) -> None:
+@pytest.mark.parametrize("weights", ["file", "odd"])
+def test_sql_and_python_agree_on_generated_projects(db: Session, weights: str) -> None:
     rng = random.Random(20261126)
+    if weights == "odd":  # uneven weights with cents, one zero: rounding must agree too
+        odd = {k: Decimal(rng.randint(0, 5000)) / 100 for k in KINDS} | {"design": Decimal(0)}
+        sync_weights(db, odd)  # rolled back with the test
     projects = [_random_project(rng) for _ in range(400)]
     ids = []
     for p in projects:
@@ -71,7 +76,7 @@ def test_sql_and_python_agree_on_generated_projects(db: Session) -> None:
                 ),
                 rows,
             )
-    weights = db_weights(db)
+    w = db_weights(db)
     days: set[date] = {BASE}
     for p in projects[:60]:
         for m in p["milestones"]:  # type: ignore[attr-defined]
@@ -97,7 +102,7 @@ def test_sql_and_python_agree_on_generated_projects(db: Session) -> None:
         for pid, p in zip(ids, projects, strict=True):
             py = derive(
                 milestones=p["milestones"],  # type: ignore[arg-type]
-                weights=weights,
+                weights=w,
                 budget_total=p["budget"],  # type: ignore[arg-type]
                 spent_to_date=p["spent"],  # type: ignore[arg-type]
                 progress_override=p["override"],  # type: ignore[arg-type]
