@@ -145,7 +145,7 @@ def load_projects(conn: Connection, *, seed: int, today: date | None = None) -> 
     Returns how many projects were made (sites missing from the facilities are skipped).
     """
     today = today or local_today()
-    sync_weights(conn)
+    sync_weights(session=conn)
     rng = np.random.default_rng(seed + 3)
     codes = plan_communities()
     std = standards()["office_service_site"]
@@ -219,7 +219,10 @@ def load_projects(conn: Connection, *, seed: int, today: date | None = None) -> 
                 "INSERT INTO project_history (project_id, actor, actor_role, action, after) "
                 "VALUES (:p, 'demo', 'system', 'create', CAST(:after AS jsonb))"
             ),
-            {"p": pid, "after": json.dumps(snapshot(conn, pid), ensure_ascii=False)},
+            {
+                "p": pid,
+                "after": json.dumps(snapshot(session=conn, project_id=pid), ensure_ascii=False),
+            },
         )
         made += 1
     return made

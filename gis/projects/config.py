@@ -131,11 +131,13 @@ def standards() -> dict[str, FacilityStandard]:
     return read_standards()
 
 
-def sync_weights(conn: Connection | Session, weights: dict[str, Decimal] | None = None) -> None:
+def sync_weights(
+    *, session: Connection | Session, weights: dict[str, Decimal] | None = None
+) -> None:
     """Copy the milestone weights (default: ``data/milestone_weights.csv``) into the database."""
     weights = weights if weights is not None else read_weights()
     order = list(MILESTONES)
-    conn.execute(
+    session.execute(
         sa.text(
             "INSERT INTO project_milestone_weights (kind, seq, weight) VALUES (:k, :s, :w) "
             "ON CONFLICT (kind) DO UPDATE SET weight = EXCLUDED.weight"
@@ -152,14 +154,14 @@ def apply_weights_file(engine: Engine) -> bool:
     try:
         with engine.begin() as conn:
             if conn.execute(sa.text("SELECT to_regclass('project_milestone_weights')")).scalar():
-                sync_weights(conn)
+                sync_weights(session=conn)
                 return True
     except (SetupError, OSError, SQLAlchemyError) as exc:
         log.warning("milestone weights not applied: %s", exc)
     return False
 
 
-def db_weights(conn: Connection | Session) -> dict[str, Decimal]:
+def db_weights(*, session: Connection | Session) -> dict[str, Decimal]:
     """The weights the SQL derivation uses right now."""
-    rows = conn.execute(sa.text("SELECT kind, weight FROM project_milestone_weights"))
+    rows = session.execute(sa.text("SELECT kind, weight FROM project_milestone_weights"))
     return {k: Decimal(w) for k, w in rows}

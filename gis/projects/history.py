@@ -50,7 +50,7 @@ def _plain(v: Any) -> Any:
 
 
 def snapshot(
-    session: Session | Connection, project_id: int, *, lock: bool = False
+    *, session: Session | Connection, project_id: int, lock: bool = False
 ) -> dict[str, Any]:
     """The project as plain JSON-able values (raises NotFound)."""
     if lock:
@@ -100,8 +100,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any],
 
 
 def record(
-    session: Session,
     *,
+    session: Session,
     project_id: int,
     actor: Actor,
     action: str,
@@ -133,7 +133,7 @@ def redact(entry: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def list_history(
-    session: Session, *, project_id: int, personal: bool, limit: int = 200
+    *, session: Session, project_id: int, personal: bool, limit: int = 200
 ) -> list[dict[str, Any]]:
     """The project's history, oldest first (personal fields hidden unless ``personal``)."""
     rows = session.execute(

@@ -113,7 +113,7 @@ def get_project(
     *, session: Session, project_id: int, today: date, personal: bool
 ) -> dict[str, Any]:
     """One project with funding, milestones, derived status and its reasons."""
-    snap = history.snapshot(session, project_id)
+    snap = history.snapshot(session=session, project_id=project_id)
     row = (
         session.execute(
             sa.text(OVERVIEW_SQL + " WHERE o.id = :id"), {"today": today, "id": project_id}
@@ -122,7 +122,7 @@ def get_project(
         .one()
     )
     out = overview_row(row)
-    weights = db_weights(session)
+    weights = db_weights(session=session)
     ms = [
         MilestoneDates(
             k,
@@ -190,7 +190,7 @@ def _prepare(
 ) -> tuple[dict[str, Any], list[validate.Warning_]]:
     """Validate a complete project (merged with its current state) and build the rows."""
     validate.facility_kind(v["facility_kind"])
-    households = validate.community(session, v["community_code"])
+    households = validate.community(session=session, code=v["community_code"])
     for f in ("budget_total", "spent_to_date"):
         validate.money(f, v[f])
     validate.progress_override(v["progress_override"], v["progress_reason"])
@@ -204,7 +204,7 @@ def _prepare(
             f"设施不存在 (no such facility): {v['facility_id']}", field="facility_id"
         )
     x, y = validate.site(
-        session,
+        session=session,
         lon=v["site"][0],
         lat=v["site"][1],
         crs=v["site_crs"],
@@ -213,7 +213,7 @@ def _prepare(
     poly = None
     if v["site_polygon"] is not None:
         poly = validate.site_polygon(
-            session, v["site_polygon"], crs=v["polygon_crs"], site_xy=(x, y)
+            session=session, geojson=v["site_polygon"], crs=v["polygon_crs"], site_xy=(x, y)
         )
     validate.funding(v["funding"])
     milestones = validate.milestones(v["milestones"], today=today)
@@ -335,8 +335,8 @@ def create_project(
     ).scalar_one()
     _write_children(session, pid, prep)
     history.record(
-        session, project_id=pid, actor=actor, action="create", before=None,
-        after=history.snapshot(session, pid),
+        session=session, project_id=pid, actor=actor, action="create", before=None,
+        after=history.snapshot(session=session, project_id=pid),
     )  # fmt: skip
     session.commit()
     out = get_project(session=session, project_id=pid, today=today, personal=personal)
@@ -354,7 +354,7 @@ def update_project(
     personal: bool,
 ) -> dict[str, Any]:
     """Change a project; only the fields sent change. Records before/after in its history."""
-    before = history.snapshot(session, project_id, lock=True)
+    before = history.snapshot(session=session, project_id=project_id, lock=True)
     prep, warns = _prepare(session, _values(patch, before), today=today)
     cols = prep["cols"]
     session.execute(
@@ -366,14 +366,14 @@ def update_project(
         {**cols, "x": prep["x"], "y": prep["y"], "poly": prep["poly"], "id": project_id},
     )
     _write_children(session, project_id, prep)
-    after = history.snapshot(session, project_id)
+    after = history.snapshot(session=session, project_id=project_id)
     b, a = history.diff(before, after)
     if a or b:
         session.execute(
             sa.text("UPDATE projects SET updated_at = now() WHERE id = :id"), {"id": project_id}
         )
         history.record(
-            session, project_id=project_id, actor=actor, action="update", before=b, after=a
+            session=session, project_id=project_id, actor=actor, action="update", before=b, after=a
         )
     session.commit()
     out = get_project(session=session, project_id=project_id, today=today, personal=personal)
@@ -385,9 +385,14 @@ def update_project(
 def delete_project(*, session: Session, project_id: int, actor: history.Actor) -> None:
     """Delete a project (its reports, photos' records, funding and milestones go with it);
     the history keeps the last state."""
-    before = history.snapshot(session, project_id, lock=True)
+    before = history.snapshot(session=session, project_id=project_id, lock=True)
     session.execute(sa.text("DELETE FROM projects WHERE id = :id"), {"id": project_id})
     history.record(
-        session, project_id=project_id, actor=actor, action="delete", before=before, after=None
+        session=session,
+        project_id=project_id,
+        actor=actor,
+        action="delete",
+        before=before,
+        after=None,
     )
     session.commit()

@@ -110,7 +110,7 @@ def create_report(
          "dist": round(float(dist), 1) if dist is not None else None},
     ).scalar_one()  # fmt: skip
     history.record(
-        session,
+        session=session,
         project_id=project_id,
         actor=actor,
         action="report",
@@ -238,7 +238,7 @@ def add_photo(
              "h": digest, "p": str(rel)},
         ).scalar_one()  # fmt: skip
         history.record(
-            session, project_id=project_id, actor=actor, action="photo", before=None,
+            session=session, project_id=project_id, actor=actor, action="photo", before=None,
             after={"report_id": report_id, "photo_id": pid, "sha256": digest},
         )  # fmt: skip
         session.commit()

@@ -10,7 +10,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PHONE = r"^[0-9+()\- ]{3,40}$"
+
+
+def _no_nul(v: Any) -> Any:
+    if isinstance(v, str) and "\x00" in v:
+        raise ValueError("文本不能含空字符 (text must not contain NUL characters)")
+    return v
 
 
 class SiteIn(BaseModel):
@@ -56,7 +64,7 @@ class ProjectFields(BaseModel):
     planned_floor_area: Decimal | None = None
     responsible_unit: str | None = Field(default=None, max_length=200)
     contact_name: str | None = Field(default=None, max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=40)
+    contact_phone: str | None = Field(default=None, max_length=40, pattern=PHONE)
     budget_total: Decimal | None = None
     spent_to_date: Decimal | None = None
     progress_override: Decimal | None = None
@@ -65,6 +73,8 @@ class ProjectFields(BaseModel):
     notes: str | None = None
     funding: list[FundingIn] | None = None
     milestones: list[MilestoneIn] | None = None
+
+    _text = field_validator("*")(_no_nul)
 
 
 class ProjectIn(ProjectFields):
@@ -92,7 +102,9 @@ class ReportIn(BaseModel):
     report_date: date
     body: str = Field(min_length=1, max_length=5000)
     reporter: str = Field(min_length=1, max_length=100)
-    reporter_phone: str | None = Field(default=None, max_length=40)
+    reporter_phone: str | None = Field(default=None, max_length=40, pattern=PHONE)
     progress: Decimal | None = None
     site: SiteIn | None = None  # where the reporter stood
     crs: str = "wgs84"
+
+    _text = field_validator("*")(_no_nul)

@@ -62,7 +62,7 @@ def facility_kind(kind: str) -> None:
         )
 
 
-def community(session: Session, code: str) -> int | None:
+def community(*, session: Session, code: str) -> int | None:
     """The community must exist (current boundary); returns its households."""
     row = session.execute(
         sa.text(
@@ -77,7 +77,7 @@ def community(session: Session, code: str) -> int | None:
     return int(row[0]) if row[0] is not None else None
 
 
-def site(session: Session, *, lon: float, lat: float, crs: str, community_code: str) -> Point2:
+def site(*, session: Session, lon: float, lat: float, crs: str, community_code: str) -> Point2:
     """The site must lie in the district and in (or near) its community.
 
     Returns the WGS84 coordinates.
@@ -109,7 +109,7 @@ def site(session: Session, *, lon: float, lat: float, crs: str, community_code: 
 Point2 = tuple[float, float]
 
 
-def site_polygon(session: Session, geojson: dict[str, Any], *, crs: str, site_xy: Point2) -> str:
+def site_polygon(*, session: Session, geojson: dict[str, Any], crs: str, site_xy: Point2) -> str:
     """A valid (Multi)Polygon near the site point; returns MULTIPOLYGON WKT in WGS84."""
     try:
         geom = shape(geojson)
@@ -279,6 +279,10 @@ def floor_area(
     """
     if area is not None:
         money("planned_floor_area", area)
+        if area >= 1_000_000:
+            raise InvalidInput(
+                f"规划面积过大 (floor area too large): {area}", field="planned_floor_area"
+            )
     std = standards()[kind]
     need = std.required_area(households)
     out: dict[str, Any] = {

@@ -196,6 +196,13 @@ BAD = [
     ("override out of range", {"progress_override": 150, "progress_reason": "x"}, 400, "progress_override"),
     ("not a number", {"budget_total": "lots"}, 400, "budget_total"),
     ("missing site", {"site": None}, 400, "site"),
+    ("bad phone", {"contact_phone": "call me"}, 400, "contact_phone"),
+    ("NUL in text", {"notes": "a\x00b"}, 400, "notes"),
+    ("huge floor area", {"planned_floor_area": 5e9}, 400, "planned_floor_area"),
+    ("bad polygon", {"site_polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}}, 400,
+     "site_polygon"),
+    ("duplicate source", {"funding": [{"source": "budget", "amount": 1},
+                                      {"source": "budget", "amount": 2}]}, 400, "funding[1].source"),
 ]  # fmt: skip
 
 
@@ -269,3 +276,29 @@ def test_delete_keeps_the_last_state_in_history(client: TestClient, engine: Engi
     h = client.get(f"{BASE}/{pid}/history", headers=ADMIN).json()["history"]
     assert [e["action"] for e in h] == ["create", "delete"]
     assert h[1]["before"]["name"] == "测试社区服务站建设" and h[1]["after"] is None
+
+
+def _square(x: float, y: float, d: float = 0.0002) -> dict[str, Any]:
+    ring = [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_site_polygon_and_gcj02_input(client: TestClient, engine: Engine) -> None:
+    from gis.crs import wgs84_to_gcj02
+
+    x, y = _seat(engine)
+    gx, gy = wgs84_to_gcj02(x, y)
+    ring = _square(gx, gy)
+    body = _body(engine, site={"lon": gx, "lat": gy}, crs="gcj02", site_polygon=ring)
+    r = client.post(BASE, json=body, headers=PLANNER)
+    assert r.status_code == 201, r.text
+    lon, lat = r.json()["site"]["coordinates"]
+    assert abs(lon - x) < 1e-5 and abs(lat - y) < 1e-5  # converted on the way in (~1 m)
+    poly = r.json()["site_polygon"]
+    assert poly["type"] == "MultiPolygon"
+    assert abs(poly["coordinates"][0][0][0][0] - (x - 0.0002)) < 1e-5
+    far = client.patch(
+        f"{BASE}/{r.json()['id']}", json={"site_polygon": _square(x + 0.02, y)}, headers=PLANNER
+    )
+    assert far.status_code == 422 and far.json()["field"] == "site_polygon"
+    client.delete(f"{BASE}/{r.json()['id']}", headers=PLANNER)

@@ -46,7 +46,7 @@ def test_bad_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_database_weights_follow_the_file(db: Session) -> None:
-    assert db_weights(db) == read_weights()
+    assert db_weights(session=db) == read_weights()
 
 
 def test_changed_weights_change_the_derived_progress(db: Session) -> None:
@@ -54,8 +54,14 @@ def test_changed_weights_change_the_derived_progress(db: Session) -> None:
     q = sa.text("SELECT name, progress_derived FROM project_overview_at(:t) ORDER BY id")
     before = dict(db.execute(q, {"t": day}).all())
     heavy_start = {k: Decimal(1) for k in read_weights()} | {"site_selection": Decimal(93)}
-    sync_weights(db, heavy_start)  # rolled back with the test
+    sync_weights(session=db, weights=heavy_start)  # rolled back with the test
     after = dict(db.execute(q, {"t": day}).all())
     hz = next(n for n in after if n.startswith("汉庄"))  # only site selection done
     assert before[hz] == Decimal("5.0") and after[hz] == Decimal("93.0")
-    assert db_weights(db) == heavy_start
+    assert db_weights(session=db) == heavy_start
+
+
+def test_walking_reach_agrees_with_the_coverage_analysis() -> None:
+    coverage = pytest.importorskip("gis.spatial.coverage")
+    reach = {k: s.service_reach_m for k, s in read_standards().items()}
+    assert reach == {k: int(v) for k, v in coverage.DEFAULT_REACH_M.items()}

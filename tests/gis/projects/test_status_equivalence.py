@@ -49,7 +49,7 @@ def test_sql_and_python_agree_on_generated_projects(db: Session, weights: str) -
     rng = random.Random(20261126)
     if weights == "odd":  # uneven weights with cents, one zero: rounding must agree too
         odd = {k: Decimal(rng.randint(0, 5000)) / 100 for k in KINDS} | {"design": Decimal(0)}
-        sync_weights(db, odd)  # rolled back with the test
+        sync_weights(session=db, weights=odd)  # rolled back with the test
     projects = [_random_project(rng) for _ in range(400)]
     ids = []
     for p in projects:
@@ -76,7 +76,7 @@ def test_sql_and_python_agree_on_generated_projects(db: Session, weights: str) -
                 ),
                 rows,
             )
-    w = db_weights(db)
+    w = db_weights(session=db)
     days: set[date] = {BASE}
     for p in projects[:60]:
         for m in p["milestones"]:  # type: ignore[attr-defined]
