@@ -4,8 +4,6 @@ and a client resuming with Last-Event-ID gets what it missed."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,12 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from gis.cases.repository import create_case
 from gis.cases.schemas import CaseIn
+from tests.gis.cases.livesrv import live_server
 from tests.gis.cases.test_idempotency import Who
 
 CMD = {"X-Gridmap-User": "cmd_feed", "X-Gridmap-Role": "commander"}
@@ -27,24 +25,8 @@ VIEW = {"X-Gridmap-User": "view_feed", "X-Gridmap-Role": "viewer"}
 
 @pytest.fixture(scope="module")
 def server(engine: Engine, pg_url: str) -> Iterator[str]:
-    """A real server (own event loop and feed) on a free port."""
-    from api.main import create_app
-    from gis.settings import Settings
-
-    app = create_app(Settings(env="test"), database_url=pg_url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(10)
+    with live_server(pg_url) as url:
+        yield url
 
 
 def _events(resp: httpx.Response) -> Iterator[dict[str, Any]]:
