@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session
 DISTRICT = "630202"
 BEIJING = ZoneInfo("Asia/Shanghai")
 
-_BUMP = sa.text("UPDATE case_counters SET last = last + 1 WHERE day = :day RETURNING last")
-_SEED = sa.text("""
+_ENSURE = sa.text("""
     INSERT INTO case_counters (day, last)
-    SELECT :day, coalesce(max(split_part(case_no, '-', 3)::int), 0) + 1
+    SELECT :day, coalesce(max(split_part(case_no, '-', 3)::int), 0)
     FROM cases WHERE case_no LIKE :prefix AND case_no ~ '^630202-[0-9]{8}-[0-9]+$'
-    ON CONFLICT (day) DO UPDATE SET last = case_counters.last + 1
-    RETURNING last
+    ON CONFLICT (day) DO NOTHING
 """)
+_SEEDED: set[str] = set()
 
 
 def day_of(moment: datetime) -> str:
@@ -32,16 +31,20 @@ def day_of(moment: datetime) -> str:
     return moment.astimezone(BEIJING).strftime("%Y%m%d")
 
 
-def next_case_no(*, session: Session, at: datetime) -> str:
-    """Take the next number of the day of ``at`` (inside the caller's transaction).
+def ensure_day(*, session: Session, day: str) -> None:
+    """Make sure the counter row of ``day`` exists (seeded from stored numbers).
 
-    Examples
-    --------
-    >>> next_case_no(session=s, at=datetime(2026, 11, 26, 3, tzinfo=UTC))  # doctest: +SKIP
-    '630202-20261126-0042'
+    Remembered per process, so the lookup of stored numbers runs once per day; the
+    insert itself does not lock anything that other reports wait on.
     """
-    day = day_of(at)
-    n = session.execute(_BUMP, {"day": day}).scalar()
-    if n is None:
-        n = session.execute(_SEED, {"day": day, "prefix": f"{DISTRICT}-{day}-%"}).scalar_one()
-    return f"{DISTRICT}-{day}-{int(n):04d}"
+    if day in _SEEDED:
+        return
+    exists = session.execute(
+        sa.text("SELECT 1 FROM case_counters WHERE day = :day"), {"day": day}
+    ).first()
+    if exists is None:
+        session.execute(_ENSURE, {"day": day, "prefix": f"{DISTRICT}-{day}-%"})
+        session.commit()
+    _SEEDED.add(day)
+    if len(_SEEDED) > 64:
+        _SEEDED.clear()

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from gis.cases import photos as photos_mod
 from gis.cases.actor import Actor
 from gis.cases.duplicates import suggest_duplicates
-from gis.cases.events import record_event
-from gis.cases.numbering import next_case_no
+from gis.cases.insert import insert_report
+from gis.cases.numbering import day_of
 from gis.cases.schemas import CaseIn
 from gis.cases.views import CASE_FROM, CASE_SELECT, case_view
 from gis.errors import Forbidden, InvalidInput, NotFound
@@ -46,18 +46,6 @@ _ASSIGNEE = sa.text("""
     SELECT username FROM grid_staff
     WHERE grid_code = :grid AND role = 'worker' AND username IS NOT NULL
     ORDER BY id LIMIT 1
-""")
-_INSERT = sa.text("""
-    INSERT INTO cases (case_no, client_id, category_code, description, address, geom,
-                       township_code, community_code, grid_code, state, source,
-                       reporter_name, reporter_phone, reported_by, attributes, assignee,
-                       reported_at, updated_at)
-    VALUES (:case_no, :client_id, :category, :description, :address,
-            ST_SetSRID(ST_Point(:lon, :lat), 4326), :township, :community, :grid, 'reported',
-            :source, :reporter_name, :reporter_phone, :reported_by, CAST(:attributes AS jsonb),
-            :assignee, :reported_at, now())
-    ON CONFLICT (client_id) DO NOTHING
-    RETURNING id
 """)
 
 
@@ -203,11 +191,10 @@ def create_case(
         dups = suggest_duplicates(
             session=session, category=case_in.category, lon=loc.lon, lat=loc.lat
         )
-        case_no = next_case_no(session=session, at=now)
-        case_id = session.execute(
-            _INSERT,
-            {
-                "case_no": case_no,
+        inserted = insert_report(
+            session=session,
+            day=day_of(now),
+            values={
                 "client_id": case_in.client_id,
                 "category": case_in.category,
                 "description": case_in.description.strip(),
@@ -221,24 +208,15 @@ def create_case(
                 "reporter_name": case_in.reporter_name,
                 "reporter_phone": case_in.reporter_phone,
                 "reported_by": actor.username or source,
-                "attributes": _json(case_in.attributes),
+                "attributes": case_in.attributes,
                 "assignee": assignee,
                 "reported_at": reported_at,
             },
-        ).scalar()
-        if case_id is None:
-            raise _Raced
-        event_id = record_event(
-            session=session,
-            case_id=case_id,
-            actor=actor.username or source,
-            action="report",
-            from_state=None,
-            to_state="reported",
-            lon=loc.lon,
-            lat=loc.lat,
             data={"source": source, "crs": case_in.crs, "duplicates": [d["case_no"] for d in dups]},
         )
+        if inserted is None:
+            raise _Raced
+        case_id, case_no, event_id = inserted
         stored = photos_mod.store_photos(
             session=session,
             photos=checked,
@@ -271,9 +249,3 @@ def _existing(session: Session, case_no: str, actor: Actor) -> CreateResult:
     if not (can_see(actor, row) or row.reported_by == actor.username):
         raise Forbidden("该客户端编号已被他人使用 (client id already used)", field="client_id")
     return CreateResult(case=case_view(row, sees_personal=actor.sees_personal), created=False)
-
-
-def _json(value: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
