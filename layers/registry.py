@@ -15,15 +15,29 @@ def register(spec: LayerSpec) -> LayerSpec:
     return spec
 
 
-def get(layer_id: str) -> LayerSpec:
+def _load_catalog() -> None:
+    import layers.catalog  # noqa: F401  (registers every layer on first import)
+
+
+def get(layer_id: str, *, field: str = "collectionId") -> LayerSpec:
+    """The spec of ``layer_id``.
+
+    Raises
+    ------
+    NotFound
+        No such layer; the error names ``field`` (the request parameter that carried it).
+    """
+    _load_catalog()
     try:
         return _LAYERS[layer_id]
     except KeyError:
+        shown = layer_id if len(layer_id) <= 60 else layer_id[:60] + "…"
         raise NotFound(
-            f"图层不存在 (unknown layer): {layer_id!r}; known: {', '.join(sorted(_LAYERS))}",
-            field="collectionId",
+            f"图层不存在 (unknown layer): {shown!r}; known: {', '.join(sorted(_LAYERS))}",
+            field=field,
         ) from None
 
 
 def all_layers() -> list[LayerSpec]:
+    _load_catalog()
     return list(_LAYERS.values())

@@ -1,7 +1,103 @@
-"""Routes: tiles."""
+"""Routes: the layer catalogue, XYZ vector tiles (``/tiles/{layers}/{z}/{x}/{y}.pbf``), TileJSON."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, FastAPI, Header, Request, Response
+
+from api.security import Principal, PrincipalDep
+from layers import registry
+from layers.catalogue import catalogue, describe, tilejson
+from layers.tiles import TileResult, TileService, check_access, parse_layers
+
+router = APIRouter(tags=["map layers"])
+MVT = "application/vnd.mapbox-vector-tile"
+VARY = "Authorization, Cookie, X-Gridmap-User, X-Gridmap-Role"
+
+
+def sees_personal(request: Request, principal: Principal) -> bool:
+    """Personal fields and sensitive rows: the role decides; a setting may open them to
+    anonymous callers until sign-in exists (off by default)."""
+    if principal.sees_personal:
+        return True
+    return principal.is_anonymous and bool(request.app.state.settings.anonymous_sees_personal)
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def service(request: Request) -> TileService:
+    return request.app.state.tile_service  # type: ignore[no-any-return]
+
+
+def tile_response(result: TileResult, *, personal: bool) -> Response:
+    """200 with the tile, 204 when empty, 304 when the client's copy is current."""
+    headers = {
+        "ETag": result.etag,
+        "Cache-Control": f"{'private' if personal else 'public'}, no-cache",
+        "Vary": VARY,
+        "X-Cache": "hit" if result.cached else "miss",
+    }
+    if result.not_modified:
+        return Response(status_code=304, headers=headers)
+    if not result.data:
+        return Response(status_code=204, headers=headers)
+    return Response(content=result.data, media_type=MVT, headers=headers)
+
+
+@router.get("/api/v1/layers", summary="图层目录 (layer catalogue: styles, legends, tile URLs)")
+def list_layers(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    return catalogue(
+        base=base_url(request), role=principal.role, personal=sees_personal(request, principal)
+    )
+
+
+@router.get("/api/v1/layers/{layer_id}", summary="单个图层 (one layer of the catalogue)")
+def get_layer(layer_id: str, request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    spec = registry.get(layer_id, field="layer_id")
+    check_access(spec, role=principal.role, field="layer_id")
+    return describe(spec, base=base_url(request), personal=sees_personal(request, principal))
+
+
+@router.get("/tiles/{layers}/tilejson.json", summary="TileJSON 3.0 of a layer set")
+def get_tilejson(layers: str, request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    specs = parse_layers(layers, role=principal.role)
+    return tilejson(specs, base=base_url(request))
+
+
+@router.get(
+    "/tiles/{layers}/{z}/{x}/{y}.pbf",
+    summary="矢量瓦片 (Mapbox vector tile, one MVT layer per requested layer)",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}},
+)
+async def get_tile(
+    layers: str,
+    z: int,
+    x: int,
+    y: int,
+    request: Request,
+    principal: PrincipalDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    specs = parse_layers(layers, role=principal.role)
+    personal = sees_personal(request, principal)
+    result = await service(request).tile(
+        specs=specs, z=z, x=x, y=y, personal=personal, if_none_match=if_none_match
+    )
+    return tile_response(result, personal=personal)
+
+
+def setup(app: FastAPI) -> None:
+    """One tile service (cache and version reader) per app."""
+    settings = app.state.settings
+    app.state.tile_service = TileService(
+        engine=app.state.engine, cache_bytes=settings.tile_cache_mb * 1024 * 1024
+    )
+
+    async def _close(app: FastAPI) -> None:
+        app.state.tile_service.close()
+
+    app.state.shutdown_hooks.append(_close)

@@ -1,0 +1,242 @@
+"""Mapbox vector tiles built in PostGIS from a layer spec.
+
+Every statement is assembled from the spec (code) and bound numbers only; nothing from a
+request becomes SQL text. Features are selected with the spatial index (``&&`` against the
+buffered tile envelope), simplified by zoom and encoded by ``ST_AsMVT``. Incidents come as
+points where a tile is sparse and as clusters with counts from ``layer_incident_cells``
+(kept exact by triggers) where it is crowded, so no point is ever dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from gis.errors import InvalidInput, NotFound
+from layers.spec import LayerSpec
+
+EXTENT = 4096
+BUFFER = 64
+MAX_ZOOM = 24
+HALF = 20037508.342789244
+WORLD = 2 * HALF
+CELLS = 16  # clusters and density: CELLS × CELLS cells per tile
+CELL_SHIFT = 4  # log2(CELLS): cells of zoom z live at level z + 4
+AGG_MAX_ZOOM = 15  # levels kept in layer_incident_cells: 4 … 19
+ANON_CLUSTER_SNAP = 125.0  # metres (Web Mercator; ≈100 m on the ground here)
+DEG_PER_M = 1 / 111319.49079327357
+
+ENV = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
+ENV_BUF = f"ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {BUFFER / EXTENT!r})"
+Params = dict[str, Any]
+
+
+def check_tile(z: int, x: int, y: int, *, fields: tuple[str, str, str] = ("z", "x", "y")) -> None:
+    """Refuse a zoom outside 0–24 (400) and a column or row outside the matrix (404)."""
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"缩放级别应在 0–{MAX_ZOOM} (zoom out of range): {z}", field=fields[0])
+    n = 1 << z
+    if not 0 <= x < n:
+        raise NotFound(
+            f"瓦片列号超出范围 (tile column out of range 0–{n - 1}): {x}", field=fields[1]
+        )
+    if not 0 <= y < n:
+        raise NotFound(f"瓦片行号超出范围 (tile row out of range 0–{n - 1}): {y}", field=fields[2])
+
+
+def _where(spec: LayerSpec, personal: bool, extra: list[str]) -> str:
+    conds = [*extra, *spec.row_filter(personal=personal)]
+    return " AND ".join(f"({c})" for c in conds) if conds else "true"
+
+
+def _tile_props(spec: LayerSpec, personal: bool) -> str:
+    cols = [
+        f'{p.expr} AS "{p.name}"'
+        for p in spec.visible_properties(personal=personal)
+        if p.in_tiles and p.name != "id"
+    ]
+    return ", ".join(cols)
+
+
+def features_sql(spec: LayerSpec, *, z: int, personal: bool, extra_cols: str = "") -> str:
+    """``ST_AsMVT`` of the features of one layer in tile ``%(z)s/%(x)s/%(y)s``."""
+    geom = spec.geom_expr(personal=personal)
+    tol = spec.simplify * WORLD / (1 << z) / EXTENT * DEG_PER_M if spec.simplify else 0.0
+    if tol > 0:
+        geom = f"ST_Simplify({geom}, {tol!r})"
+    props = _tile_props(spec, personal)
+    sel = ", ".join(c for c in (f"s.{spec.id_column} AS __id", props, extra_cols) if c)
+    return (
+        f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom', '__id') FROM ("
+        f"SELECT ST_AsMVTGeom(ST_Transform({geom}, 3857), {ENV}, {EXTENT}, {BUFFER}, true) AS geom, "
+        f"{sel} FROM {spec.source} s "
+        f"WHERE s.{spec.geom_column} && ST_Transform({ENV_BUF}, 4326) "
+        f"AND {_where(spec, personal, [])}) t WHERE t.geom IS NOT NULL"
+    )
+
+
+def _cell_range(z: int, x: int, y: int) -> Params:
+    return {
+        "lvl": z + CELL_SHIFT,
+        "cx0": x * CELLS,
+        "cx1": x * CELLS + CELLS - 1,
+        "cy0": y * CELLS,
+        "cy1": y * CELLS + CELLS - 1,
+    }
+
+
+CELL_WHERE = "level = %(lvl)s AND cx BETWEEN %(cx0)s AND %(cx1)s AND cy BETWEEN %(cy0)s AND %(cy1)s"
+
+
+def _counts(personal: bool) -> tuple[str, str]:
+    if personal:
+        return "n", "n_open"
+    return "(n - n_sens)", "(n_open - n_open_sens)"
+
+
+def cluster_sql(*, personal: bool) -> str:
+    """Clusters of one tile from the aggregate table: mean position, count, open count."""
+    n, n_open = _counts(personal)
+    if personal:
+        pos = "ST_MakePoint(sx / n, sy / n)"
+    else:
+        s = ANON_CLUSTER_SNAP
+        pos = f"ST_MakePoint(round(psx / {n} / {s}) * {s}, round(psy / {n} / {s}) * {s})"
+    return (
+        f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom') FROM ("
+        f"SELECT ST_AsMVTGeom(ST_SetSRID({pos}, 3857), {ENV}, {EXTENT}, {BUFFER}, true) AS geom, "
+        f"{n} AS count, {n_open} AS open_count, true AS cluster "
+        f"FROM layer_incident_cells WHERE {CELL_WHERE} AND {n} > 0) t WHERE t.geom IS NOT NULL"
+    )
+
+
+def density_sql(*, personal: bool) -> str:
+    """Square cells with counts (16×16 per tile) from the aggregate table."""
+    n, n_open = _counts(personal)
+    size = "(%(world)s / 2 ^ level)"
+    box = (
+        f"ST_MakeEnvelope(-%(half)s + cx * {size}, %(half)s - (cy + 1) * {size}, "
+        f"-%(half)s + (cx + 1) * {size}, %(half)s - cy * {size}, 3857)"
+    )
+    return (
+        f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom') FROM ("
+        f"SELECT ST_AsMVTGeom({box}, {ENV}, {EXTENT}, 0, true) AS geom, "
+        f"{n} AS count, {n_open} AS open_count "
+        f"FROM layer_incident_cells WHERE {CELL_WHERE} AND {n} > 0) t WHERE t.geom IS NOT NULL"
+    )
+
+
+def tile_count_sql(*, personal: bool) -> str:
+    n, _ = _counts(personal)
+    return f"SELECT coalesce(sum({n}), 0) FROM layer_incident_cells WHERE {CELL_WHERE}"
+
+
+def raw_count_sql(spec: LayerSpec, *, personal: bool, cap: int) -> str:
+    """How many points lie in the (unbuffered) tile, counting no further than ``cap``."""
+    return (
+        f"SELECT count(*) FROM (SELECT 1 FROM {spec.source} s "
+        f"WHERE s.{spec.geom_column} && ST_Transform({ENV}, 4326) "
+        f"AND {_where(spec, personal, [])} LIMIT {int(cap)}) q"
+    )
+
+
+def live_cluster_sql(spec: LayerSpec, *, personal: bool) -> str:
+    """Clusters computed on the fly (zooms past the aggregate table, crowded tiles only)."""
+    from layers.catalog.common import OPEN_STATES_SQL
+
+    cell = "(%(world)s / 2 ^ %(z)s / " + str(CELLS) + ")"
+    return (
+        f"WITH e AS (SELECT {ENV} AS env), p AS ("
+        f"SELECT ST_Transform(s.{spec.geom_column}, 3857) AS g, s.state IN {OPEN_STATES_SQL} AS op "
+        f"FROM {spec.source} s, e WHERE s.{spec.geom_column} && ST_Transform(e.env, 4326) "
+        f"AND {_where(spec, personal, [])} AND ST_Intersects(ST_Transform(s.{spec.geom_column}, "
+        f"3857), e.env)) "
+        f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom') FROM ("
+        f"SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(avg(ST_X(g)), avg(ST_Y(g))), 3857), "
+        f"(SELECT env FROM e), {EXTENT}, {BUFFER}, true) AS geom, count(*)::int AS count, "
+        f"(count(*) FILTER (WHERE op))::int AS open_count, true AS cluster FROM p "
+        f"GROUP BY floor((ST_X(g) + %(half)s) / {cell}), floor((%(half)s - ST_Y(g)) / {cell})"
+        f") t WHERE t.geom IS NOT NULL"
+    )
+
+
+def _scalar(conn: Connection, sql: str, params: Params) -> Any:
+    return conn.exec_driver_sql(sql, params).scalar()
+
+
+def _incidents(conn: Connection, spec: LayerSpec, params: Params, personal: bool) -> bytes:
+    z = params["z"]
+    if z <= AGG_MAX_ZOOM:
+        params = {**params, **_cell_range(z, params["x"], params["y"])}
+        cluster = spec.cluster_below is not None and z < spec.cluster_below
+        if not cluster:
+            count = int(_scalar(conn, tile_count_sql(personal=personal), params))
+            cluster = count > spec.max_points
+        if cluster:
+            return bytes(_scalar(conn, cluster_sql(personal=personal), params) or b"")
+    else:
+        count = int(
+            _scalar(conn, raw_count_sql(spec, personal=personal, cap=spec.max_points + 1), params)
+        )
+        if count > spec.max_points:
+            return bytes(_scalar(conn, live_cluster_sql(spec, personal=personal), params) or b"")
+    sql = features_sql(spec, z=z, personal=personal, extra_cols="1 AS count, false AS cluster")
+    return bytes(_scalar(conn, sql, params) or b"")
+
+
+def render_layer(
+    *, conn: Connection, spec: LayerSpec, z: int, x: int, y: int, personal: bool
+) -> bytes:
+    """One MVT layer (possibly empty bytes) of ``spec`` for tile ``z/x/y``.
+
+    Parameters
+    ----------
+    conn
+        An open connection to the PostGIS database.
+    spec
+        The layer; its zoom range decides whether anything is drawn.
+    personal
+        Whether the caller may see personal properties and sensitive rows.
+
+    Returns
+    -------
+    bytes
+        The encoded layer; ``b""`` when the tile holds nothing of it.
+    """
+    if not spec.minzoom <= z <= spec.maxzoom:
+        return b""
+    params: Params = {"z": z, "x": x, "y": y, "layer": spec.id, "world": WORLD, "half": HALF}
+    if spec.kind == "incidents":
+        return _incidents(conn, spec, params, personal)
+    if spec.kind == "density":
+        if z > AGG_MAX_ZOOM:
+            return b""
+        params.update(_cell_range(z, x, y))
+        return bytes(_scalar(conn, density_sql(personal=personal), params) or b"")
+    return bytes(_scalar(conn, features_sql(spec, z=z, personal=personal), params) or b"")
+
+
+def render_tile(
+    *, conn: Connection, specs: list[LayerSpec], z: int, x: int, y: int, personal: bool
+) -> bytes:
+    """One tile holding one MVT layer per spec (MVT layers concatenate into a tile)."""
+    return b"".join(
+        render_layer(conn=conn, spec=s, z=z, x=x, y=y, personal=personal) for s in specs
+    )
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ tile (x, y) holding a WGS84 point at zoom ``z``."""
+    n = 1 << z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def tiles_covering(bbox: tuple[float, float, float, float], z: int) -> list[tuple[int, int]]:
+    """Every XYZ tile (x, y) at zoom ``z`` touching a lon/lat box."""
+    x0, y1 = tile_of(bbox[0], bbox[1], z)
+    x1, y0 = tile_of(bbox[2], bbox[3], z)
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]

@@ -1,0 +1,106 @@
+"""The tile service: layer lists, the versioned cache, ETags, rendering off the event loop."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import anyio.to_thread
+from sqlalchemy.engine import Engine
+
+from gis.errors import Forbidden, InvalidInput
+from layers import registry
+from layers.cache import Entry, TileCache
+from layers.mvt import check_tile, render_tile
+from layers.spec import LayerSpec
+from layers.versions import VersionReader
+
+MAX_LAYERS = 10
+
+
+@dataclass(frozen=True)
+class TileResult:
+    """An encoded tile (``b""`` when empty) and its ETag; ``not_modified`` for a 304."""
+
+    data: bytes
+    etag: str
+    not_modified: bool = False
+    cached: bool = False
+
+
+def parse_layers(text: str, *, role: str, field: str = "layers") -> list[LayerSpec]:
+    """``"grids,incidents"`` → specs, refusing unknown, repeated or forbidden layers."""
+    names = [n.strip() for n in text.split(",")]
+    if not text or any(not n for n in names):
+        raise InvalidInput("图层列表为空或格式错误 (empty layer name in the list)", field=field)
+    if len(names) > MAX_LAYERS:
+        raise InvalidInput(f"一次最多 {MAX_LAYERS} 个图层 (too many layers)", field=field)
+    if len(set(names)) != len(names):
+        raise InvalidInput("图层重复 (a layer is named twice)", field=field)
+    specs = [registry.get(n, field=field) for n in names]
+    for s in specs:
+        check_access(s, role=role, field=field)
+    return specs
+
+
+def check_access(spec: LayerSpec, *, role: str, field: str = "collectionId") -> None:
+    if spec.roles is not None and role != "admin" and role not in spec.roles:
+        raise Forbidden(
+            f"无权查看图层 (layer not available to role {role}): {spec.id}", field=field
+        )
+
+
+def _etag(key: tuple[object, ...], versions: tuple[int, ...]) -> str:
+    digest = hashlib.blake2b(repr((key, versions)).encode(), digest_size=12).hexdigest()
+    return f'"{digest}"'
+
+
+class TileService:
+    """Serves tiles from the cache while the data versions they were built on are current."""
+
+    def __init__(self, *, engine: Engine, cache_bytes: int) -> None:
+        self.engine = engine
+        self.cache = TileCache(cache_bytes)
+        self.versions = VersionReader(engine)
+
+    def layer_versions(self, specs: list[LayerSpec]) -> tuple[int, ...]:
+        """The data versions the given layers depend on (one small query)."""
+        current = self.versions.read()
+        return tuple(current.get(src, 0) for s in specs for src in s.sources)
+
+    def render(self, *, specs: list[LayerSpec], z: int, x: int, y: int, personal: bool) -> bytes:
+        with self.engine.connect() as conn:
+            return render_tile(conn=conn, specs=specs, z=z, x=x, y=y, personal=personal)
+
+    async def tile(
+        self,
+        *,
+        specs: list[LayerSpec],
+        z: int,
+        x: int,
+        y: int,
+        personal: bool,
+        if_none_match: str | None = None,
+    ) -> TileResult:
+        """The tile ``z/x/y`` of ``specs`` for a caller (personal or not).
+
+        The versions are read before the tile is built, so a tile is never cached under a
+        version newer than its data; ``If-None-Match`` matching the ETag gives a 304.
+        """
+        check_tile(z, x, y)
+        key = (tuple(s.id for s in specs), z, x, y, personal)
+        versions = self.layer_versions(specs)
+        etag = _etag(key, versions)
+        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+            return TileResult(b"", etag, not_modified=True)
+        hit = self.cache.get(key, versions)
+        if hit is not None:
+            return TileResult(hit.data, hit.etag, cached=True)
+        data = await anyio.to_thread.run_sync(
+            lambda: self.render(specs=specs, z=z, x=x, y=y, personal=personal)
+        )
+        self.cache.put(key, Entry(versions, data, etag))
+        return TileResult(data, etag)
+
+    def close(self) -> None:
+        self.versions.close()
