@@ -74,16 +74,34 @@ def url() -> None:
 @friendly
 def migrate_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="只列出将执行的迁移"),
+    backup: bool = typer.Option(False, "--backup", help="迁移前先备份 (back up first)"),
 ) -> None:
     """应用数据库迁移 (apply schema migrations to head)."""
-    engine = make_engine(resolve_url(get_settings()), pool_size=1)
+    settings = get_settings()
+    engine = make_engine(resolve_url(settings), pool_size=1)
     todo = migrate.pending(engine)
     if not todo:
         console.print(f"已是最新 (at head {migrate.head_revision()})")
         return
+    console.print(
+        f"将从 {migrate.current_revision(engine) or '空库 (empty)'} 迁移到 "
+        f"{migrate.head_revision()} (will migrate from the current revision to head):"
+    )
     for line in todo:
         console.print(f"  → {line}")
     if dry_run:
         return
+    if backup:
+        from gis.ops.backup import create_backup
+        from gis.ops.pgtarget import PgTarget
+        from gis.ops.settings import get_backup_settings
+
+        result = create_backup(
+            target=PgTarget.from_settings(settings),
+            media_dir=settings.media_dir,
+            output=get_backup_settings().backup_dir(settings),
+            kind="pre-migrate",
+        )
+        console.print(f"已备份 (backed up first) → {result.path}")
     migrate.upgrade(engine)
     console.print(f"[green]已迁移到 (migrated to)[/] {migrate.head_revision()}")

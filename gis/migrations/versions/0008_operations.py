@@ -4,12 +4,13 @@ Revision ID: 0008_operations
 Revises: 0007_resources
 Create Date: 2026-11-26
 
-Reserved in the chain so that each part of the platform owns one migration file.
+A log of the backups made of this database, so that the health endpoint, the metrics and
+``gridmap doctor`` can tell how old the latest one is.
 """
 
 from __future__ import annotations
 
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision = "0008_operations"
 down_revision = "0007_resources"
@@ -18,8 +19,26 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.execute(
+        """
+        CREATE TABLE ops_backups (
+            id              bigserial PRIMARY KEY,
+            created_at      timestamptz NOT NULL,
+            logged_at       timestamptz NOT NULL DEFAULT now(),
+            kind            text NOT NULL
+                            CHECK (kind IN ('manual', 'scheduled', 'pre-migrate')),
+            path            text NOT NULL,
+            size_bytes      bigint NOT NULL CHECK (size_bytes >= 0),
+            schema_revision text,
+            dump_sha256     text NOT NULL,
+            media_files     integer NOT NULL DEFAULT 0,
+            row_counts      jsonb NOT NULL DEFAULT '{}'::jsonb
+        );
+        CREATE INDEX ops_backups_created_idx ON ops_backups (created_at DESC);
+        COMMENT ON TABLE ops_backups IS '备份记录 (backups made of this database)';
+        """
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.execute("DROP TABLE IF EXISTS ops_backups")

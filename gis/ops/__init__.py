@@ -1,0 +1,1 @@
+"""Operations: backups and restores, scheduled backups, disk checks, the doctor report."""
