@@ -70,6 +70,8 @@ def media_files(media_dir: Path) -> list[tuple[str, Path, int]]:
         dirs.sort()
         for name in sorted(files):
             p = Path(root) / name
+            if name.startswith(".") or name.endswith(".tmp"):
+                continue  # a file still being written (renamed into place when done)
             if p.is_symlink() or not p.is_file():
                 continue
             out.append((p.relative_to(media_dir).as_posix(), p, p.stat().st_size))

