@@ -122,6 +122,43 @@ def _stats_function(module: str, *names: str) -> Callable[[], Callable[[], Any] 
     return resolve
 
 
+def _tile_cache_stats(app: FastAPI) -> Callable[[], Callable[[], Any] | None]:
+    """A ``layers.cache.stats()`` if one is published, else the app's tile cache counters."""
+    published = _stats_function("layers.cache", "stats", "cache_stats")
+
+    def resolve() -> Callable[[], Any] | None:
+        fn = published()
+        if fn is not None:
+            return fn
+        cache = getattr(getattr(app.state, "tile_service", None), "cache", None)
+        if cache is None:
+            return None
+        return lambda: {
+            "hits": cache.hits,
+            "misses": cache.misses,
+            "size_bytes": cache.size_bytes,
+            "entries": len(cache),
+        }
+
+    return resolve
+
+
+def _sse_stats(app: FastAPI) -> Callable[[], Callable[[], Any] | None]:
+    """An ``api.routes.events.stats()`` if published, else the live feed's subscribers."""
+    published = _stats_function("api.routes.events", "stats", "open_clients")
+
+    def resolve() -> Callable[[], Any] | None:
+        fn = published()
+        if fn is not None:
+            return fn
+        feed = getattr(app.state, "feed", None)
+        if feed is None or not hasattr(feed, "subscribers"):
+            return None
+        return lambda: {"clients": len(feed.subscribers)}
+
+    return resolve
+
+
 def setup(app: FastAPI) -> None:
     """Metrics registry and middleware, log redaction, scheduled backups."""
     registry = CollectorRegistry(auto_describe=True)
@@ -149,7 +186,7 @@ def setup(app: FastAPI) -> None:
             [
                 StatsSource(
                     "tile_cache",
-                    _stats_function("layers.cache", "stats", "cache_stats"),
+                    _tile_cache_stats(app),
                     counters={
                         "hits": ("gridmap_tile_cache_hits", "Tile cache hits"),
                         "misses": ("gridmap_tile_cache_misses", "Tile cache misses"),
@@ -161,7 +198,7 @@ def setup(app: FastAPI) -> None:
                 ),
                 StatsSource(
                     "sse",
-                    _stats_function("api.routes.events", "stats", "open_clients"),
+                    _sse_stats(app),
                     gauges={"clients": ("gridmap_sse_clients", "Open server-sent-event streams")},
                 ),
             ]

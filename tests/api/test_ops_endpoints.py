@@ -88,9 +88,13 @@ def test_metrics_requests_pool_cases_and_sources(client: TestClient, engine: sa.
     for state, n in states.items():
         assert s[("gridmap_cases", (("state", state),))] == n
     assert s[("gridmap_database_up", ())] == 1
-    # other modules' statistics: present or explicitly marked absent
-    assert ("gridmap_metrics_source_up", (("source", "tile_cache"),)) in s
-    assert ("gridmap_metrics_source_up", (("source", "sse"),)) in s
+    # other modules' statistics: the app's tile cache and live feed
+    assert s[("gridmap_metrics_source_up", (("source", "tile_cache"),))] == 1
+    assert s[("gridmap_metrics_source_up", (("source", "sse"),))] == 1
+    assert s[("gridmap_sse_clients", ())] >= 0
+    cache = client.app.state.tile_service.cache
+    assert s[("gridmap_tile_cache_misses_total", ())] == cache.misses
+    assert s[("gridmap_tile_cache_size_bytes", ())] == cache.size_bytes
 
 
 def test_healthz_shows_backup_age(app, client: TestClient, engine: sa.Engine) -> None:  # type: ignore[no-untyped-def]
