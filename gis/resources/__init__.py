@@ -1,0 +1,1 @@
+"""Community registers: rosters, counts, co-building units and activities."""

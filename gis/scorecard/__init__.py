@@ -1,0 +1,1 @@
+"""The five-type community scorecard (五型社区)."""
