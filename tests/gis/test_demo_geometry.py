@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -44,14 +43,11 @@ def _assert_tiles(parts, whole, rel: float) -> None:
 
 @pytest.fixture(scope="module")
 def demo():
-    t0 = time.perf_counter()
-    d = G.generate(DATA)
-    d.runtime = time.perf_counter() - t0
-    return d
+    return G.generate(DATA)
 
 
-def test_runtime_and_counts(demo):
-    assert demo.runtime < 30
+def test_counts(demo):
+    # speed is measured in bench/, not asserted here
     assert len(demo.grids) >= 372 and len(demo.residences) > 3000
     assert len(demo.townships) == 21
     assert len(demo.communities) == 372
@@ -59,7 +55,7 @@ def test_runtime_and_counts(demo):
     pop = int(demo.residences["population"].sum())
     assert 250_000 <= pop <= 300_000
     print(
-        f"\nruntime {demo.runtime:.1f}s townships {len(demo.townships)} "
+        f"\ntownships {len(demo.townships)} "
         f"communities {len(demo.communities)} grids {len(demo.grids)} "
         f"residences {len(demo.residences)} facilities {len(demo.facilities)} "
         f"households {int(demo.residences['households'].sum())} population {pop}"
