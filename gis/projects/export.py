@@ -45,16 +45,14 @@ def register_frame(*, session: Session, today: date, personal: bool) -> gpd.GeoD
         planned and actual date per milestone (``<kind>_planned``, ``<kind>_actual``) and
         ``site_polygon_wkt``.
     """
-    rows = session.execute(
+    result = session.execute(
         sa.text(
             f"SELECT {COLUMNS}, ST_AsBinary(geom) AS geom_wkb, ST_AsText(site_polygon) AS "
             "site_polygon_wkt FROM project_overview_at(:today) ORDER BY id"
         ),
         {"today": today},
-    ).mappings()
-    df = pd.DataFrame([dict(r) for r in rows])
-    if df.empty:
-        df = pd.DataFrame(columns=[c.strip() for c in COLUMNS.split(",")] + ["geom_wkb"])
+    )
+    df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     geoms = [wkb.loads(bytes(b)) for b in df.pop("geom_wkb")]
     df.insert(3, "facility_kind_label", df["facility_kind"].map(FACILITY_KINDS))
     df["next_milestone_label"] = df["next_milestone"].map(MILESTONES)
@@ -69,10 +67,11 @@ def register_frame(*, session: Session, today: date, personal: bool) -> gpd.GeoD
         ),
         {"i": ids},
     ).all()
-    for s in FUNDING_SOURCES:
-        df[f"funding_{s}"] = 0.0
+    by_source: dict[str, dict[int, float]] = {s: {} for s in FUNDING_SOURCES}
     for pid, s, amount in funding:
-        df.loc[df["id"] == pid, f"funding_{s}"] = float(amount)
+        by_source[s][pid] = by_source[s].get(pid, 0.0) + float(amount)
+    for s in FUNDING_SOURCES:
+        df[f"funding_{s}"] = df["id"].map(by_source[s]).fillna(0.0).astype("float64")
     ms = session.execute(
         sa.text(
             "SELECT project_id, kind, planned_date, actual_date FROM project_milestones "
@@ -80,12 +79,16 @@ def register_frame(*, session: Session, today: date, personal: bool) -> gpd.GeoD
         ),
         {"i": ids},
     ).all()
-    for k in MILESTONES:
-        df[f"{k}_planned"] = None
-        df[f"{k}_actual"] = None
+    planned: dict[str, dict[int, str]] = {k: {} for k in MILESTONES}
+    actual: dict[str, dict[int, str]] = {k: {} for k in MILESTONES}
     for pid, k, p, a in ms:
-        df.loc[df["id"] == pid, f"{k}_planned"] = p.isoformat() if p else None
-        df.loc[df["id"] == pid, f"{k}_actual"] = a.isoformat() if a and a <= today else None
+        if p:
+            planned[k][pid] = p.isoformat()
+        if a and a <= today:
+            actual[k][pid] = a.isoformat()
+    for k in MILESTONES:
+        df[f"{k}_planned"] = df["id"].map(planned[k])
+        df[f"{k}_actual"] = df["id"].map(actual[k])
     if personal:
         contacts = dict(
             (pid, (n, p))
@@ -94,8 +97,8 @@ def register_frame(*, session: Session, today: date, personal: bool) -> gpd.GeoD
                 {"i": ids},
             )
         )
-        df["contact_name"] = df["id"].map(lambda i: contacts.get(i, (None, None))[0])
-        df["contact_phone"] = df["id"].map(lambda i: contacts.get(i, (None, None))[1])
+        df["contact_name"] = df["id"].map({i: c[0] for i, c in contacts.items()})
+        df["contact_phone"] = df["id"].map({i: c[1] for i, c in contacts.items()})
     df["next_due"] = df["next_due"].map(lambda d: d.isoformat() if d else None)
     df["as_of"] = today.isoformat()
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)

@@ -87,43 +87,6 @@ RETURNS TABLE (
     status           text
 )
 LANGUAGE sql STABLE AS $$
-    WITH m AS (
-        SELECT pm.project_id, w.seq, pm.kind, pm.planned_date, w.weight,
-               (pm.actual_date IS NOT NULL AND pm.actual_date <= today) AS done,
-               lag(pm.actual_date IS NOT NULL AND pm.actual_date <= today)
-                   OVER (PARTITION BY pm.project_id ORDER BY w.seq) AS prev_done
-        FROM project_milestones pm
-        JOIN project_milestone_weights w ON w.kind = pm.kind
-    ), agg AS (
-        SELECT m.project_id,
-               coalesce(sum(m.weight) FILTER (WHERE m.done), 0) AS w_done,
-               sum(m.weight) AS w_all,
-               count(*) FILTER (WHERE m.done)::integer AS n_done,
-               count(*)::integer AS n_all,
-               max(today - m.planned_date)
-                   FILTER (WHERE NOT m.done AND m.planned_date < today) AS days_late,
-               bool_or(NOT m.done AND NOT m.prev_done
-                       AND m.planned_date BETWEEN today AND today + 14) AS blocked,
-               bool_or(m.done AND m.kind = 'in_service') AS in_service
-        FROM m GROUP BY m.project_id
-    ), nxt AS (
-        SELECT DISTINCT ON (m.project_id) m.project_id, m.kind, m.planned_date
-        FROM m WHERE NOT m.done ORDER BY m.project_id, m.seq
-    ), p AS (
-        SELECT p.id,
-               CASE WHEN a.w_all > 0 THEN round(100 * a.w_done / a.w_all, 1)
-                    ELSE 0.0 END AS progress_derived,
-               p.progress_override,
-               CASE WHEN p.budget_total > 0 THEN round(100 * p.spent_to_date / p.budget_total, 1)
-                    END AS spent_pct,
-               coalesce(a.n_done, 0) AS n_done, coalesce(a.n_all, 0) AS n_all,
-               a.days_late, coalesce(a.blocked, false) AS blocked,
-               coalesce(a.in_service, false) AS in_service,
-               n.kind AS next_kind, n.planned_date AS next_due
-        FROM projects p
-        LEFT JOIN agg a ON a.project_id = p.id
-        LEFT JOIN nxt n ON n.project_id = p.id
-    )
     SELECT p.id, p.progress_derived,
            coalesce(p.progress_override, p.progress_derived) AS progress,
            p.spent_pct, p.n_done, p.n_all, p.next_kind, p.next_due, p.days_late,
@@ -136,7 +99,43 @@ LANGUAGE sql STABLE AS $$
                WHEN p.n_done = 0 THEN 'not_started'
                ELSE 'on_track'
            END
-    FROM p
+    FROM (
+        SELECT p.id, p.progress_override,
+               CASE WHEN a.w_all > 0 THEN round(100 * a.w_done / a.w_all, 1)
+                    ELSE 0.0 END AS progress_derived,
+               CASE WHEN p.budget_total > 0 THEN round(100 * p.spent_to_date / p.budget_total, 1)
+                    END AS spent_pct,
+               coalesce(a.n_done, 0) AS n_done, coalesce(a.n_all, 0) AS n_all, a.days_late,
+               coalesce(a.blocked, false) AS blocked,
+               coalesce(a.in_service, false) AS in_service, a.next_kind, a.next_due
+        FROM projects p
+        LEFT JOIN (
+            SELECT m.project_id,
+                   coalesce(sum(m.weight) FILTER (WHERE m.done), 0) AS w_done,
+                   sum(m.weight) AS w_all,
+                   count(*) FILTER (WHERE m.done)::integer AS n_done,
+                   count(*)::integer AS n_all,
+                   max(today - m.planned_date)
+                       FILTER (WHERE NOT m.done AND m.planned_date < today) AS days_late,
+                   bool_or(NOT m.done AND NOT m.prev_done
+                           AND m.planned_date BETWEEN today AND today + 14) AS blocked,
+                   bool_or(m.done AND m.kind = 'in_service') AS in_service,
+                   (array_agg(m.kind ORDER BY m.seq) FILTER (WHERE NOT m.done))[1] AS next_kind,
+                   (array_agg(m.planned_date ORDER BY m.seq) FILTER (WHERE NOT m.done))[1]
+                       AS next_due
+            FROM (
+                -- milestones in canonical order: done on ``today``, and whether the one
+                -- before was done (NULL for the first)
+                SELECT pm.project_id, w.seq, pm.kind, pm.planned_date, w.weight,
+                       (pm.actual_date IS NOT NULL AND pm.actual_date <= today) AS done,
+                       lag(pm.actual_date IS NOT NULL AND pm.actual_date <= today)
+                           OVER (PARTITION BY pm.project_id ORDER BY w.seq) AS prev_done
+                FROM project_milestones pm
+                JOIN project_milestone_weights w ON w.kind = pm.kind
+            ) m
+            GROUP BY m.project_id
+        ) a ON a.project_id = p.id
+    ) p
 $$;
 
 -- The register as of a given day: each project with its place, money and derived status.
