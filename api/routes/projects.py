@@ -6,6 +6,8 @@ personal data: shown only to roles that see personal data.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -15,7 +17,13 @@ from fastapi.responses import FileResponse
 from api.deps import SessionDep, SettingsDep
 from api.security import Principal, allow
 from gis.projects import export, history, portfolio, register, reports
-from gis.projects.config import apply_weights_file, local_today, read_weights, standards
+from gis.projects.config import (
+    apply_weights_file,
+    bump_status_day,
+    local_today,
+    read_weights,
+    standards,
+)
 from gis.projects.schemas import ProjectIn, ProjectPatch, ReportIn
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
@@ -28,12 +36,28 @@ AsOf = Annotated[
 
 
 def setup(app: FastAPI) -> None:
-    """At start-up, copy ``data/milestone_weights.csv`` into the database."""
+    """At start-up, copy ``data/milestone_weights.csv`` into the database; while running,
+    check each minute whether the date in Ledu changed (statuses move on with it, so the
+    map's cached construction-site tiles must be rebuilt)."""
 
-    async def _weights(app: FastAPI) -> None:
-        apply_weights_file(app.state.engine)
+    async def _tick() -> None:
+        while True:
+            await asyncio.to_thread(bump_status_day, app.state.engine)
+            await asyncio.sleep(60)
 
-    app.state.startup_hooks.append(_weights)
+    async def _start(app: FastAPI) -> None:
+        await asyncio.to_thread(apply_weights_file, app.state.engine)
+        app.state.project_day_task = asyncio.create_task(_tick())
+
+    async def _stop(app: FastAPI) -> None:
+        task = getattr(app.state, "project_day_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.state.startup_hooks.append(_start)
+    app.state.shutdown_hooks.append(_stop)
 
 
 def _day(as_of: date | None) -> date:

@@ -161,6 +161,19 @@ def apply_weights_file(engine: Engine) -> bool:
     return False
 
 
+def bump_status_day(engine: Engine) -> bool:
+    """Tell the tile cache that statuses moved on when the date in Ledu has changed.
+
+    Idempotent (one bump per day whatever the number of callers); returns whether it bumped.
+    """
+    try:
+        with engine.begin() as conn:
+            return bool(conn.execute(sa.text("SELECT project_status_day_bump()")).scalar())
+    except SQLAlchemyError as exc:
+        log.warning("status day not bumped: %s", exc)
+        return False
+
+
 def db_weights(*, session: Connection | Session) -> dict[str, Decimal]:
     """The weights the SQL derivation uses right now."""
     rows = session.execute(sa.text("SELECT kind, weight FROM project_milestone_weights"))

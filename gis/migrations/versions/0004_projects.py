@@ -179,12 +179,30 @@ SELECT o.id, o.name, o.facility_kind, o.facility_id, o.plan_group, o.community_c
        o.site_polygon::geometry(MultiPolygon, 4326) AS site_polygon, o.updated_at
 FROM project_overview_at((now() AT TIME ZONE 'Asia/Shanghai')::date) o;
 
+-- Map tiles of the construction sites are cached by data version: changed weights and a new
+-- day (statuses are judged on today's date) count as changes too.
+INSERT INTO layer_data_versions (source) VALUES ('project_milestone_weights'),
+    ('project_status_day') ON CONFLICT (source) DO NOTHING;
+CREATE TRIGGER layer_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON project_milestone_weights FOR EACH STATEMENT EXECUTE FUNCTION layer_bump_version();
+-- Idempotent: bumps once per date in Ledu however many processes call it.
+CREATE FUNCTION project_status_day_bump() RETURNS boolean LANGUAGE sql AS $$
+    UPDATE layer_data_versions
+       SET version = nextval('layer_version_seq'), changed_at = clock_timestamp()
+     WHERE source = 'project_status_day'
+       AND (changed_at AT TIME ZONE 'Asia/Shanghai')::date
+           < (clock_timestamp() AT TIME ZONE 'Asia/Shanghai')::date
+    RETURNING true
+$$;
+
 -- Milestones are written in their canonical order; dates of one project are checked in code.
 CREATE INDEX project_milestones_project_idx ON project_milestones (project_id, seq);
 CREATE INDEX project_funding_project_idx ON project_funding (project_id);
 """
 
 DOWNGRADE = """
+DROP FUNCTION IF EXISTS project_status_day_bump();
+DELETE FROM layer_data_versions WHERE source IN ('project_milestone_weights', 'project_status_day');
 DROP VIEW IF EXISTS project_overview;
 DROP FUNCTION IF EXISTS project_overview_at(date);
 DROP FUNCTION IF EXISTS project_status_at(date);
