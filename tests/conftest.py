@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import hypothesis  # noqa: F401  (imported early: CPython 3.11.7 can fail to parse it late)
+import hypothesis  # imported early: CPython 3.11.7 can fail to parse it late
 import psycopg2
 import pytest
 import sqlalchemy as sa
@@ -25,6 +25,10 @@ from gis.cluster import LocalCluster, free_port
 from gis.db import make_engine
 
 TEST_INCIDENTS = 2000
+
+# Property tests check behaviour, not speed: no per-example deadline on a busy 2-core machine.
+hypothesis.settings.register_profile("gridmap", deadline=None)
+hypothesis.settings.load_profile("gridmap")
 
 
 class TestDatabase:
