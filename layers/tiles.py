@@ -81,13 +81,14 @@ class TileService:
         y: int,
         personal: bool,
         if_none_match: str | None = None,
+        fields: tuple[str, str, str] = ("z", "x", "y"),
     ) -> TileResult:
         """The tile ``z/x/y`` of ``specs`` for a caller (personal or not).
 
         The versions are read before the tile is built, so a tile is never cached under a
         version newer than its data; ``If-None-Match`` matching the ETag gives a 304.
         """
-        check_tile(z, x, y)
+        check_tile(z, x, y, fields=fields)
         key = (tuple(s.id for s in specs), z, x, y, personal)
         versions = self.layer_versions(specs)
         etag = _etag(key, versions)
