@@ -78,7 +78,7 @@ def make_tiles(dsn: str, n: int = 300, seed: int = 630202) -> list[tuple[int, in
     """300 tiles z8–16: 75 % centred on incident points (where people live), 25 % anywhere."""
     rnd = random.Random(seed)
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id %% 499 = 0 ORDER BY id")
+        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id % 499 = 0 ORDER BY id")
         pts = cur.fetchall()
     zooms = [z for z, w in ZOOM_WEIGHTS.items() for _ in range(w)]
     out = []
@@ -95,7 +95,7 @@ def make_tiles(dsn: str, n: int = 300, seed: int = 630202) -> list[tuple[int, in
 def make_bboxes(dsn: str, n: int = 40, seed: int = 7) -> list[str]:
     rnd = random.Random(seed)
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id %% 997 = 0 ORDER BY id")
+        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id % 997 = 0 ORDER BY id")
         pts = cur.fetchall()
     out = []
     for _ in range(n):
