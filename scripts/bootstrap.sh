@@ -11,7 +11,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 debs=(postgresql-15-postgis-3 python3-venv nodejs npm)
-if [ "$want" = test ]; then debs+=(chromium fonts-noto-cjk); fi
+if [ "$want" = test ]; then debs+=(chromium fonts-noto-cjk gdal-bin); fi
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
