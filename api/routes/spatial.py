@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep
-from api.routes import spatial_stats
+from api.routes import spatial_planning, spatial_stats
 from api.routes.spatial_common import json_response
 from api.security import ROLES, PrincipalDep, allow
 from gis.spatial import convert as convert_mod
@@ -199,3 +199,4 @@ def convert_batch(body: ConvertIn) -> dict[str, Any]:
 
 
 router.include_router(spatial_stats.router)
+router.include_router(spatial_planning.router)

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from gis.errors import InvalidInput
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput, NotFound
 from gis.models.facilities import FACILITY_KINDS
 
 #: Local time of the district: days, weeks and months are counted in it.
@@ -129,3 +133,28 @@ def window_from_text(start: str | None, end: str | None, *, default_days: int = 
     return window(
         parse_when(start, field="start"), parse_when(end, field="end"), default_days=default_days
     )
+
+
+def parent_prefix(bind: Session | Connection, parent: str | None) -> str:
+    """The grid-code prefix of a township (9 digits) or community (12); the district's when
+    ``None``.
+
+    Raises
+    ------
+    InvalidInput
+        Not a 12-digit code (field ``parent``).
+    NotFound
+        No such current unit.
+    """
+    if parent is None:
+        return "630202"
+    if not (parent.isdigit() and len(parent) == 12):
+        raise InvalidInput(
+            f"上级区划代码应为 12 位数字 (parent must be 12 digits): {parent!r}", field="parent"
+        )
+    level = bind.execute(
+        sa.text("SELECT level FROM admin_units WHERE code = :c AND valid_to IS NULL"), {"c": parent}
+    ).scalar()
+    if level is None:
+        raise NotFound(f"未知区划 (unknown unit): {parent}", field="parent")
+    return {3: "630202", 4: parent[:9], 5: parent}[int(level)]

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
-from gis.spatial.params import Window, int_in
+from gis.spatial.params import Window, int_in, parent_prefix
 
 LEVELS = ("grid", "community", "township", "department", "district")
 RATES = ("closure_rate", "on_time_rate", "rework_rate", "extension_rate", "overdue_rate")
@@ -167,19 +167,7 @@ def check_filters(
         ).first()
     ):
         raise NotFound(f"未知部门 (unknown department): {department}", field="department")
-    if parent is None:
-        return None
-    if not (parent.isdigit() and len(parent) == 12):
-        raise InvalidInput(
-            f"上级区划代码应为 12 位数字 (parent must be a 12-digit code): {parent!r}",
-            field="parent",
-        )
-    level = bind.execute(
-        sa.text("SELECT level FROM admin_units WHERE code = :c AND valid_to IS NULL"), {"c": parent}
-    ).scalar()
-    if level is None:
-        raise NotFound(f"未知区划 (unknown unit): {parent}", field="parent")
-    return {3: "630202", 4: parent[:9], 5: parent}[int(level)]
+    return None if parent is None else parent_prefix(bind, parent)
 
 
 def wilson_lower(successes: int, n: int, z: float = 1.96) -> float | None:

@@ -1,0 +1,86 @@
+"""Hotspots: DBSCAN clusters and the emerging-hotspot comparison, on planted cases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput
+from gis.spatial import hotspots, params
+
+# A window in the future, so only planted cases fall in it.
+W = params.Window(datetime(2031, 3, 1, tzinfo=UTC), datetime(2031, 4, 1, tzinfo=UTC))
+A = (102.395, 36.478)  # new this period
+B = (102.420, 36.485)  # only in the previous period: faded
+C = (102.405, 36.490)  # both, three times as many now: intensifying
+D = (102.380, 36.470)  # both, about the same: persistent
+
+
+def _plant(db: Session, centre: tuple[float, float], n: int, when: datetime, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    xy = np.asarray(centre) + rng.normal(0, 1, (n, 2)) * [0.0003, 0.00025]  # ~25 m
+    for i, (x, y) in enumerate(xy):
+        db.execute(
+            sa.text(
+                "INSERT INTO cases (case_no, category_code, description, geom, state, "
+                "reported_at) VALUES (:no, '0101', 'planted', ST_SetSRID(ST_Point(:x, :y), 4326), "
+                "'reported', :t)"
+            ),
+            {"no": f"T{seed}-{i}", "x": float(x), "y": float(y), "t": when + timedelta(hours=i)},
+        )
+
+
+@pytest.fixture
+def planted(db: Session) -> Session:
+    now, before = W.start + timedelta(days=3), W.start - timedelta(days=20)
+    _plant(db, A, 30, now, 1)
+    _plant(db, B, 25, before, 2)
+    _plant(db, C, 36, now, 3)
+    _plant(db, C, 12, before, 4)
+    _plant(db, D, 20, now, 5)
+    _plant(db, D, 20, before, 6)
+    _plant(db, (102.43, 36.47), 5, now, 7)  # too few to be a cluster
+    return db
+
+
+def test_clusters_and_trends(planted: Session) -> None:
+    out = hotspots.hotspots(planted, window=W, eps_m=100, min_points=10)
+    feats = out["clusters"]["features"]
+    assert out["cases"] == 30 + 36 + 20 + 5
+    assert [f["properties"]["count"] for f in feats] == [36, 30, 20]
+    by_count = {f["properties"]["count"]: f["properties"] for f in feats}
+    assert by_count[30]["trend"] == "new" and by_count[30]["previous_count"] == 0
+    assert by_count[36]["trend"] == "intensifying" and by_count[36]["previous_count"] == 12
+    assert by_count[20]["trend"] == "persistent"
+    assert len(out["faded"]["features"]) == 1
+    assert out["faded"]["features"][0]["properties"]["previous_count"] == 25
+    for f in feats:  # the polygon lies around its cases
+        p = f["properties"]
+        assert f["geometry"]["type"] == "Polygon" and 0 < p["area_m2"] < 200_000
+
+
+def test_eps_in_metres_matters(planted: Session) -> None:
+    tight = hotspots.hotspots(planted, window=W, eps_m=5, min_points=10, compare=False)
+    assert len(tight["clusters"]["features"]) < 3
+    assert tight["previous_window"] is None
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"eps_m": 0}, "eps"),
+        ({"eps_m": 5000}, "eps"),
+        ({"min_points": 1}, "min_points"),
+        ({"max_clusters": 0}, "max_clusters"),
+        ({"category": "x"}, "category"),
+        ({"parent": "1"}, "parent"),
+    ],
+)
+def test_bad_parameters(db: Session, kwargs: dict, field: str) -> None:
+    with pytest.raises(InvalidInput) as e:
+        hotspots.hotspots(db, window=W, **kwargs)
+    assert e.value.field == field
