@@ -6,6 +6,10 @@ CGCS2000 / 3° Gauss-Kruger CM 102E (EPSG:4543) and clustered with ``ST_ClusterD
 case. Each cluster is returned as a polygon (the convex hull of its cases widened by
 ``eps / 2``) with its count.
 
+Above :data:`EXACT_MAX` cases the clustering runs on a fine lattice of case counts instead
+of the points themselves (see :mod:`gis.spatial.hotspots_grid`), which keeps a year of a
+million cases within seconds.
+
 Emerging hotspots compare the window with the one of equal length just before it: each
 current cluster is *new* when no previous cluster overlaps it, *intensifying* when it holds
 at least 25 % more cases than the same polygon held in the previous window, *diminishing*
@@ -17,15 +21,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+import numpy as np
+import shapely
 import sqlalchemy as sa
+from pyproj import Transformer
+from shapely.geometry import mapping
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from gis.spatial import params, stats
+from gis.spatial import hotspots_grid, params, stats
 
 MAX_EPS_M = 2000.0
 MAX_CLUSTERS = 500
+#: Up to this many cases are clustered point by point; more go through the lattice.
+EXACT_MAX = 20_000
+TO_WGS84 = Transformer.from_crs(4543, 4326, always_xy=True)
 
 CLUSTER_SQL = """
     WITH pts AS (
@@ -45,21 +55,30 @@ PREVIOUS_COUNT_SQL = """
     SELECT count(*) FROM cases c
     WHERE c.reported_at >= :pstart AND c.reported_at < :pend
       AND c.state NOT IN ('cancelled', 'merged')
-      AND ST_Intersects(c.geom, ST_Transform(CAST(:poly AS geometry), 4326)) {where}
+      AND ST_Intersects(c.geom, ST_Transform(ST_SetSRID(CAST(:poly AS geometry), 4543), 4326))
+      {where}
 """
 
 
-def _clusters(
-    bind: Session | Connection, p: dict[str, Any], where: str, limit: int
-) -> list[dict[str, Any]]:
-    sql = sa.text(
-        f"SELECT n, ST_AsEWKB(poly) AS wkb, ST_Area(poly) AS area, "
-        f"ST_AsGeoJSON(ST_Transform(poly, 4326), 6) AS geojson, "
-        f"ST_X(ST_Transform(ST_Centroid(poly), 4326)) AS lon, "
-        f"ST_Y(ST_Transform(ST_Centroid(poly), 4326)) AS lat "
-        f"FROM ({CLUSTER_SQL.format(where=where)}) x ORDER BY n DESC LIMIT :limit"
+def _exact(bind: Session | Connection, p: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    sql = sa.text(f"SELECT n, ST_AsBinary(poly) AS wkb FROM ({CLUSTER_SQL.format(where=where)}) x")
+    return [
+        {"count": int(r.n), "poly": shapely.from_wkb(bytes(r.wkb))} for r in bind.execute(sql, p)
+    ]
+
+
+def _to_wgs84(geom: Any) -> Any:
+    return shapely.transform(
+        geom, lambda xy: np.column_stack(TO_WGS84.transform(xy[:, 0], xy[:, 1]))
     )
-    return [dict(r._mapping) for r in bind.execute(sql, {**p, "limit": limit})]
+
+
+def _feature(poly: Any, props: dict[str, Any]) -> dict[str, Any]:
+    g = _to_wgs84(poly)
+    c = g.centroid
+    props |= {"area_m2": round(poly.area, 1), "lon": round(c.x, 6), "lat": round(c.y, 6)}
+    geom = mapping(shapely.set_precision(g, 1e-6))
+    return {"type": "Feature", "geometry": geom, "properties": props}
 
 
 def hotspots(
@@ -92,9 +111,9 @@ def hotspots(
     -------
     dict
         ``window``, ``previous_window``, ``eps_m``, ``min_points``, ``cases`` (clustered
-        input size) and ``clusters`` (a GeoJSON FeatureCollection; properties ``rank``,
-        ``count``, ``previous_count``, ``trend``, ``area_m2``, ``lon``, ``lat``), plus
-        ``faded`` previous clusters.
+        input size), ``method`` (``points`` or ``lattice``) and ``clusters`` (a GeoJSON
+        FeatureCollection; properties ``rank``, ``count``, ``previous_count``, ``trend``,
+        ``area_m2``, ``lon``, ``lat``), plus ``faded`` previous clusters.
 
     Raises
     ------
@@ -108,59 +127,68 @@ def hotspots(
     where, extra = stats.filters(category=category, parent=prefix)
     prev = window.previous()
     p = {"start": window.start, "end": window.end, "eps": eps, "minpts": min_points, **extra}
-    current = _clusters(bind, p, where, max_clusters)
-    n_cases = bind.execute(
-        sa.text(
-            "SELECT count(*) FROM cases c WHERE c.reported_at >= :start AND c.reported_at < :end "
-            f"AND c.state NOT IN ('cancelled', 'merged') {where}"
-        ),
-        p,
-    ).scalar_one()
+    pp = {**p, "start": prev.start, "end": prev.end}
+    cell = eps / 3
+    cur_cells = hotspots_grid.bin_cases(bind, p, where, cell)
+    prev_cells = hotspots_grid.bin_cases(bind, pp, where, cell) if compare else None
+    n_cases = int(cur_cells.n.sum())
+    n_prev = int(prev_cells.n.sum()) if prev_cells is not None else 0
+    lattice = max(n_cases, n_prev) > EXACT_MAX
     previous: list[dict[str, Any]] = []
-    if compare:
-        previous = _clusters(bind, {**p, "start": prev.start, "end": prev.end}, where, MAX_CLUSTERS)
-    prev_polys = [c["wkb"] for c in previous]
-    overlaps = sa.text(
-        "SELECT i FROM unnest(CAST(:polys AS bytea[])) WITH ORDINALITY AS t(w, i) "
-        "WHERE ST_Intersects(ST_GeomFromEWKB(w), ST_GeomFromEWKB(:poly))"
-    )
+    if lattice:
+        current = hotspots_grid.clusters(
+            bind, cur_cells, eps=eps, min_points=min_points, limit=max_clusters
+        )
+        if prev_cells is not None:
+            previous = hotspots_grid.clusters(
+                bind, prev_cells, eps=eps, min_points=min_points, limit=MAX_CLUSTERS
+            )
+    else:
+        current = _exact(bind, p, where)
+        previous = _exact(bind, pp, where) if compare else []
+    current.sort(key=lambda c: -c["count"])
+    current = current[:max_clusters]
+    previous.sort(key=lambda c: -c["count"])
+    previous = previous[:MAX_CLUSTERS]
+    if compare and lattice and prev_cells is not None:
+        before = hotspots_grid.count_in([c["poly"] for c in current], prev_cells)
+    elif compare:
+        before = [
+            int(
+                bind.execute(
+                    sa.text(PREVIOUS_COUNT_SQL.format(where=where)),
+                    {
+                        **extra,
+                        "pstart": prev.start,
+                        "pend": prev.end,
+                        "poly": shapely.to_wkb(c["poly"], include_srid=False, hex=True),
+                    },
+                ).scalar_one()
+            )
+            for c in current
+        ]
+    tree = shapely.STRtree([c["poly"] for c in previous]) if previous else None
     matched: set[int] = set()
     features = []
     for rank, c in enumerate(current, start=1):
-        props: dict[str, Any] = {
-            "rank": rank,
-            "count": int(c["n"]),
-            "area_m2": round(float(c["area"]), 1),
-            "lon": round(float(c["lon"]), 6),
-            "lat": round(float(c["lat"]), 6),
-        }
+        props: dict[str, Any] = {"rank": rank, "count": c["count"]}
         if compare:
-            hits = [
-                i - 1 for (i,) in bind.execute(overlaps, {"polys": prev_polys, "poly": c["wkb"]})
-            ]
+            hits = [] if tree is None else tree.query(c["poly"], predicate="intersects").tolist()
             matched.update(hits)
-            before = bind.execute(
-                sa.text(PREVIOUS_COUNT_SQL.format(where=where)),
-                {**extra, "pstart": prev.start, "pend": prev.end, "poly": c["wkb"]},
-            ).scalar_one()
-            props["previous_count"] = int(before)
-            if not hits:
-                props["trend"] = "new"
-            elif c["n"] >= 1.25 * before:
-                props["trend"] = "intensifying"
-            elif c["n"] <= 0.8 * before:
-                props["trend"] = "diminishing"
-            else:
-                props["trend"] = "persistent"
-        features.append(
-            {"type": "Feature", "geometry": orjson.loads(c["geojson"]), "properties": props}
-        )
+            props["previous_count"] = b = before[rank - 1]
+            n = c["count"]
+            props["trend"] = (
+                "new"
+                if not hits
+                else "intensifying"
+                if n >= 1.25 * b
+                else "diminishing"
+                if n <= 0.8 * b
+                else "persistent"
+            )
+        features.append(_feature(c["poly"], props))
     faded = [
-        {
-            "type": "Feature",
-            "geometry": orjson.loads(c["geojson"]),
-            "properties": {"previous_count": int(c["n"]), "trend": "faded"},
-        }
+        _feature(c["poly"], {"previous_count": c["count"], "trend": "faded"})
         for i, c in enumerate(previous)
         if i not in matched
     ]
@@ -171,7 +199,8 @@ def hotspots(
         else None,
         "eps_m": eps,
         "min_points": min_points,
-        "cases": int(n_cases),
+        "cases": n_cases,
+        "method": f"lattice ({cell:g} m cells)" if lattice else "points",
         "clusters": {"type": "FeatureCollection", "features": features},
         "faded": {"type": "FeatureCollection", "features": faded},
     }

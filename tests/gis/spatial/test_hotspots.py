@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from shapely.geometry import Point, shape
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
@@ -47,8 +48,13 @@ def planted(db: Session) -> Session:
     return db
 
 
-def test_clusters_and_trends(planted: Session) -> None:
+@pytest.mark.parametrize("exact_max", [20_000, 10])  # points, then the lattice
+def test_clusters_and_trends(
+    planted: Session, exact_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hotspots, "EXACT_MAX", exact_max)
     out = hotspots.hotspots(planted, window=W, eps_m=100, min_points=10)
+    assert out["method"].startswith("points" if exact_max > 100 else "lattice")
     feats = out["clusters"]["features"]
     assert out["cases"] == 30 + 36 + 20 + 5
     assert [f["properties"]["count"] for f in feats] == [36, 30, 20]
@@ -61,6 +67,9 @@ def test_clusters_and_trends(planted: Session) -> None:
     for f in feats:  # the polygon lies around its cases
         p = f["properties"]
         assert f["geometry"]["type"] == "Polygon" and 0 < p["area_m2"] < 200_000
+    # the lattice moves a case by at most eps / 4.2; points stay in their polygons
+    for f, centre in zip(feats, (C, A, D), strict=True):
+        assert shape(f["geometry"]).contains(Point(centre))
 
 
 def test_eps_in_metres_matters(planted: Session) -> None:
