@@ -137,12 +137,12 @@ def test_export_filters_and_personal_fields(db) -> None:
     inside = read_layer(session=db, query=ExportQuery(layer="cases", bbox=box, sees_personal=True))
     assert 0 < len(inside) < len(everything)
     assert inside.geometry.within(shapely.box(*box)).all()
-    t0 = pd.Timestamp(everything["reported_at"].min()) + pd.Timedelta(days=30)
+    t0 = pd.to_datetime(everything["reported_at"], format="ISO8601").min() + pd.Timedelta(days=30)
     later = read_layer(
         session=db, query=ExportQuery(layer="cases", start=t0.to_pydatetime(), sees_personal=True)
     )
     assert 0 < len(later) < len(everything)
-    assert (pd.to_datetime(later["reported_at"]) >= t0).all()
+    assert (pd.to_datetime(later["reported_at"], format="ISO8601") >= t0).all()
 
 
 def test_export_shapefile_keeps_chinese(db, do_export) -> None:
