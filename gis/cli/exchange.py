@@ -60,6 +60,7 @@ def print_report(report: ImportReport) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``gridmap`` app."""
+    register_reports(app)
 
     @app.command("import")
     @friendly
@@ -147,3 +148,90 @@ def register(app: typer.Typer) -> None:
             result = export_layer(session=session, query=query)
         output.write_bytes(result.content)
         console.print(f"[green]已导出 (exported)[/] {result.count} 个要素 → {output}")
+
+
+def _report_options(start: str | None, end: str | None):  # type: ignore[no-untyped-def]
+    from gis.reports.maps import ReportOptions
+    from gis.spatial.params import parse_when, window
+
+    w = window(parse_when(start, field="start"), parse_when(end, field="end"))
+    return ReportOptions(start=w.start, end=w.end, sees_personal=True)
+
+
+def _write(output: Path, content: str | bytes) -> None:
+    if isinstance(content, str):
+        output.write_text(content, encoding="utf-8")
+    else:
+        output.write_bytes(content)
+    console.print(f"[green]已生成 (written)[/] {output} ({output.stat().st_size / 1024:,.0f} KB)")
+
+
+def register_reports(app: typer.Typer) -> None:
+    """``gridmap report community CODE | township CODE | projects | monthly CODE``."""
+    report = typer.Typer(help="地图报告与月报 (map reports, monthly summary)", no_args_is_help=True)
+    app.add_typer(report, name="report")
+    start_opt = typer.Option(None, "--start", help="案卷起始日期 YYYY-MM-DD (default: 30 days ago)")
+    end_opt = typer.Option(None, "--end", help="案卷截止日期 YYYY-MM-DD (default: today)")
+
+    @report.command("community")
+    @friendly
+    def community(
+        code: str = typer.Argument(..., help="社区代码 (12 digits)"),
+        output: Path = typer.Option(None, "--output", "-o"),
+        start: str = start_opt,
+        end: str = end_opt,
+    ) -> None:
+        """社区地图报告 (map report of a community, self-contained HTML)."""
+        from gis.reports.maps import community_report
+
+        with _session() as session:
+            html = community_report(session=session, code=code, options=_report_options(start, end))
+        _write(output or Path(f"community-{code}.html"), html)
+
+    @report.command("township")
+    @friendly
+    def township(
+        code: str = typer.Argument(..., help="乡镇代码 (12 digits)"),
+        output: Path = typer.Option(None, "--output", "-o"),
+        start: str = start_opt,
+        end: str = end_opt,
+    ) -> None:
+        """乡镇地图报告 (map report of a township)."""
+        from gis.reports.maps import township_report
+
+        with _session() as session:
+            html = township_report(session=session, code=code, options=_report_options(start, end))
+        _write(output or Path(f"township-{code}.html"), html)
+
+    @report.command("projects")
+    @friendly
+    def projects(output: Path = typer.Option(None, "--output", "-o")) -> None:
+        """建设项目地图 (construction projects by status)."""
+        from gis.reports.maps import projects_report
+
+        with _session() as session:
+            html = projects_report(session=session)
+        _write(output or Path("projects.html"), html)
+
+    @report.command("monthly")
+    @friendly
+    def monthly(
+        code: str = typer.Argument(..., help="乡镇代码 (12 digits)"),
+        month: str = typer.Option(None, "--month", help="YYYY-MM (default: last month)"),
+        output: Path = typer.Option(None, "--output", "-o", help=".html or .pdf"),
+    ) -> None:
+        """乡镇月报 (monthly summary: KPIs, top categories, hotspots, chart)."""
+        from gis.reports.monthly import monthly_html, monthly_pdf
+
+        out = output or Path(f"monthly-{code}-{month or 'last'}.html")
+        with _session() as session:
+            if out.suffix.lower() == ".pdf":
+                _write(
+                    out,
+                    monthly_pdf(session=session, township=code, month=month, sees_personal=True),
+                )
+            else:
+                _write(
+                    out,
+                    monthly_html(session=session, township=code, month=month, sees_personal=True),
+                )

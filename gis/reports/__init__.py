@@ -1,0 +1,1 @@
+"""Map reports (folium, self-contained HTML) and the monthly township summary."""
