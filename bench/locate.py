@@ -89,7 +89,8 @@ def main() -> None:
         sql_ms = []
         for x, y in pts[: args.single]:
             plan = conn.execute(
-                sa.text("EXPLAIN (ANALYZE, FORMAT JSON) " + str(LOCATE_SQL)), {"lon": x, "lat": y}
+                sa.text("EXPLAIN (ANALYZE, FORMAT JSON) " + str(LOCATE_SQL)),
+                {"lon": float(x), "lat": float(y)},
             ).scalar_one()
             sql_ms.append(plan[0]["Execution Time"])
         rows.append(("SQL execution (EXPLAIN ANALYZE), ms", pct(sql_ms)))
@@ -129,11 +130,11 @@ def main() -> None:
             wait_up(base, proc)
             with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
                 for x, y in pts[:50]:  # warm up
-                    client.get("/api/v1/locate", params={"lon": x, "lat": y})
+                    client.get("/api/v1/locate", params={"lon": float(x), "lat": float(y)})
                 h_ms = []
                 for x, y in pts[: args.single]:
                     t = time.perf_counter()
-                    client.get("/api/v1/locate", params={"lon": x, "lat": y})
+                    client.get("/api/v1/locate", params={"lon": float(x), "lat": float(y)})
                     h_ms.append((time.perf_counter() - t) * 1000)
                 rows.append(("GET /api/v1/locate over HTTP (keep-alive), ms", pct(h_ms)))
                 hb = []
