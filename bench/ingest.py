@@ -136,12 +136,16 @@ def start_servers(
         ]  # fmt: skip
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env))
         ports.append(port)
-    for port in ports:
-        _wait_http(port)
+    try:
+        for port in ports:
+            _wait_http(port)
+    except BaseException:
+        stop_servers(procs)
+        raise
     return procs, ports
 
 
-def _wait_http(port: int, timeout: float = 60) -> None:
+def _wait_http(port: int, timeout: float = 240) -> None:
     import urllib.request
 
     end = time.monotonic() + timeout
@@ -162,6 +166,36 @@ def stop_servers(procs: list[subprocess.Popen]) -> None:
             p.wait(15)
         except subprocess.TimeoutExpired:
             p.kill()
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and all its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(d.name)] = (int(f[1]), (int(f[11]) + int(f[12])) / tick)
+    keep, total, frontier = {root}, 0.0, [root]
+    while frontier:
+        pid = frontier.pop()
+        total += stats.get(pid, (0, 0.0))[1]
+        kids = [p for p, (pp, _) in stats.items() if pp == pid and p not in keep]
+        keep.update(kids)
+        frontier.extend(kids)
+    return total
+
+
+def _postmaster(settings_pg_dir: Path) -> int | None:
+    pidfile = settings_pg_dir / "data" / "postmaster.pid"
+    try:
+        return int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -266,7 +300,10 @@ def main() -> None:
     try:
         if args.mode in ("rate", "latency1"):
             conc = 1 if args.mode == "latency1" else args.concurrency
+            pm = _postmaster(settings.pg_dir)
+            cpu0 = [sum(_tree_cpu(p.pid) for p in procs), _tree_cpu(pm) if pm else 0.0]
             lat, statuses = asyncio.run(run_rate(ports, pts, cats, conc, args.seconds, args.warmup))
+            cpu1 = [sum(_tree_cpu(p.pid) for p in procs), _tree_cpu(pm) if pm else 0.0]
             ok = statuses.get(201, 0)
             print(
                 "\n| concurrency | seconds | reports | rate (/s) | p50 ms | p95 ms | p99 ms | errors |"
@@ -280,6 +317,15 @@ def main() -> None:
             )
             if lat:
                 print(f"mean {statistics.mean(lat) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms")
+            n_all = max(1, ok * (args.seconds + args.warmup) / args.seconds)
+            app_ms = (cpu1[0] - cpu0[0]) / n_all * 1000
+            pg_ms = (cpu1[1] - cpu0[1]) / n_all * 1000
+            print(
+                f"CPU per report: app {app_ms:.1f} ms + PostgreSQL {pg_ms:.1f} ms = "
+                f"{app_ms + pg_ms:.1f} ms → at most ≈ {os.cpu_count() * 1000 / (app_ms + pg_ms):.0f}"
+                f" reports/s on {os.cpu_count()} otherwise idle cores (client not counted)"
+            )
+            print(f"load average: {os.getloadavg()}")
         else:
             run = uuid.uuid4().hex[:8]
             ids = [

@@ -9,19 +9,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.deps import SessionDep, SettingsDep
 from api.security import ROLES, PrincipalDep, allow
-from gis.cases.attachments import attach_photos
-from gis.cases.duplicates import suggest_duplicates
-from gis.cases.photos import photo_file
+from gis.cases.attachments import attach_photos, case_photo_file
 from gis.cases.query import CaseFilter, list_cases, parse_bbox
+from gis.cases.repository import case_duplicates as duplicates_of
 from gis.cases.repository import create_case, get_case
 from gis.cases.schemas import ActionIn, CaseIn
 from gis.cases.transitions import apply_action
-from gis.errors import InvalidInput, NotFound
+from gis.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -80,8 +79,13 @@ async def _parse(request: Request, model: type[BaseModel], part: str) -> tuple[A
         raise InvalidInput("请求体不是 UTF-8 (body is not UTF-8)", field="body") from exc
 
 
-def _json(status: int, body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(json.loads(json.dumps(body, default=str, ensure_ascii=False)), status)
+def _default(o: Any) -> str:
+    return o.isoformat() if hasattr(o, "isoformat") else str(o)
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    text = json.dumps(body, default=_default, ensure_ascii=False, separators=(",", ":"))
+    return Response(text.encode(), status_code=status, media_type="application/json")
 
 
 @router.post(
@@ -95,7 +99,7 @@ async def report_case(
     session: SessionDep,
     settings: SettingsDep,
     principal: Annotated[Any, Depends(REPORTERS)],
-) -> JSONResponse:
+) -> Response:
     case_in, photos = await _parse(request, CaseIn, "case")
     res = await run_in_threadpool(
         create_case,
@@ -134,7 +138,7 @@ def cases_list(
     sort: str = "-reported_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-) -> JSONResponse:
+) -> Response:
     states = tuple(s for v in (state or []) for s in v.split(",") if s)
     flt = CaseFilter(
         state=states,
@@ -158,7 +162,7 @@ def cases_list(
 
 
 @router.get("/{case_no}", summary="案卷详情与历史 (one case)", dependencies=[Depends(STAFF)])
-def case_detail(case_no: str, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
+def case_detail(case_no: str, session: SessionDep, principal: PrincipalDep) -> Response:
     return _json(200, get_case(session=session, case_no=case_no, actor=principal))
 
 
@@ -173,7 +177,7 @@ async def case_action(
     session: SessionDep,
     settings: SettingsDep,
     principal: Annotated[Any, Depends(WORKFLOW)],
-) -> JSONResponse:
+) -> Response:
     action_in, photos = await _parse(request, ActionIn, "action")
     out = await run_in_threadpool(
         apply_action,
@@ -192,22 +196,9 @@ async def case_action(
     summary="疑似重复案卷 (possible duplicates)",
     dependencies=[Depends(STAFF)],
 )
-def case_duplicates(case_no: str, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
-    case = get_case(session=session, case_no=case_no, actor=principal)
-    dups = suggest_duplicates(
-        session=session,
-        category=case["category"]["code"],
-        lon=case["lon"],
-        lat=case["lat"],
-        exclude_case_id=_case_id(session, case_no),
-    )
-    return _json(200, {"case_no": case_no, "duplicates": dups})
-
-
-def _case_id(session: SessionDep, case_no: str) -> int:
-    from gis.cases.repository import case_row
-
-    return int(case_row(session=session, case_no=case_no).id)
+def case_duplicates(case_no: str, session: SessionDep, principal: PrincipalDep) -> Response:
+    found = duplicates_of(session=session, case_no=case_no, actor=principal)
+    return _json(200, {"case_no": case_no, "duplicates": found})
 
 
 @router.post("/{case_no}/photos", summary="补传照片 (add photos)", status_code=201)
@@ -217,7 +208,7 @@ async def case_add_photos(
     session: SessionDep,
     settings: SettingsDep,
     principal: Annotated[Any, Depends(WORKFLOW)],
-) -> JSONResponse:
+) -> Response:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput("须以 multipart/form-data 上传 (send multipart)", field="photos")
     form = await request.form()
@@ -242,14 +233,12 @@ def case_photo(
     principal: Annotated[Any, Depends(STAFF)],
     thumb: bool = False,
 ) -> FileResponse:
-    get_case(session=session, case_no=case_no, actor=principal)  # visibility
-    path, mime = photo_file(
+    path, mime = case_photo_file(
         session=session,
-        case_id=_case_id(session, case_no),
+        case_no=case_no,
         photo_id=photo_id,
         thumb=thumb,
+        actor=principal,
         media_dir=settings.media_dir,
     )
-    if not path.exists():
-        raise NotFound("照片文件缺失 (photo file missing)", field="photo_id")
     return FileResponse(path, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})

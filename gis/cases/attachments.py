@@ -63,3 +63,25 @@ def attach_photos(
         session.rollback()
         raise
     return stored
+
+
+def case_photo_file(
+    *, session: Session, case_no: str, photo_id: int, thumb: bool, actor: Actor, media_dir: Path
+) -> tuple[Path, str]:
+    """The stored file (or thumbnail) of one photo of a case the actor may see.
+
+    Raises
+    ------
+    NotFound
+        No such case or photo, or the file is missing.
+    """
+    row = case_row(session=session, case_no=case_no)
+    if not can_see(actor, row):
+        raise NotFound(f"案卷不存在 (no such case): {case_no}", field="case_no")
+    path, mime = photos_mod.photo_file(
+        session=session, case_id=row.id, photo_id=photo_id, thumb=thumb, media_dir=media_dir
+    )
+    session.rollback()
+    if not path.exists():
+        raise NotFound("照片文件缺失 (photo file missing)", field="photo_id")
+    return path, mime

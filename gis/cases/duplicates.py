@@ -13,14 +13,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gis.cases.settings import get_case_settings
-from gis.cases.workflow import CLOSED_STATES
+from gis.cases.workflow import OPEN_STATES
 
-_NEAR = sa.text("""
+#: Open states as a SQL list, in the order of the partial index ``cases_open_geom_idx``.
+OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in sorted(OPEN_STATES)) + ")"
+_NEAR = sa.text(f"""
     SELECT c.case_no, c.state, c.reported_at,
            ST_Distance(c.geom::geography, p.pt::geography) AS distance_m
     FROM cases c, (SELECT ST_SetSRID(ST_Point(:lon, :lat), 4326) AS pt) p
-    WHERE c.category_code = :category
-      AND c.state <> ALL(:closed)
+    WHERE c.category_code || '' = :category  -- not the category index: the open-geom one
+      AND c.state IN {OPEN_SQL}
       AND c.reported_at >= now() - make_interval(days => :days)
       AND c.id <> coalesce(:exclude, -1)
       AND ST_DWithin(c.geom, p.pt, :deg)
@@ -62,7 +64,6 @@ def suggest_duplicates(
             "lon": lon,
             "lat": lat,
             "category": category,
-            "closed": sorted(CLOSED_STATES),
             "days": s.duplicate_days,
             "exclude": exclude_case_id,
             # a cheap index prefilter in degrees, wide enough for 50 m at this latitude

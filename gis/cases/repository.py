@@ -39,9 +39,11 @@ class CreateResult:
 
 
 _BY_CLIENT = sa.text("SELECT case_no FROM cases WHERE client_id = :cid")
-_CATEGORY = sa.text(
-    "SELECT code, level, sensitive, default_department FROM categories WHERE code = :code"
-)
+_CATEGORY = sa.text("""
+    SELECT c.code, c.level, c.name, c.sensitive, c.parent_code, p.name AS parent_name
+    FROM categories c LEFT JOIN categories p ON p.code = c.parent_code
+    WHERE c.code = :code
+""")
 _ASSIGNEE = sa.text("""
     SELECT username FROM grid_staff
     WHERE grid_code = :grid AND role = 'worker' AND username IS NOT NULL
@@ -185,7 +187,7 @@ def create_case(
             "reported_at 不在合理范围内 (must be within the last 30 days)", field="reported_at"
         )
     try:
-        _check_category(session, case_in.category)
+        cat = _check_category(session, case_in.category)
         loc = locate(session, lon=case_in.lon, lat=case_in.lat, crs=case_in.crs)
         assignee = session.execute(_ASSIGNEE, {"grid": loc.grid_code}).scalar()
         dups = suggest_duplicates(
@@ -238,8 +240,48 @@ def create_case(
     except BaseException:
         session.rollback()
         raise
-    view = case_view(case_row(session=session, case_no=case_no), sees_personal=actor.sees_personal)
-    session.rollback()
+    # The new case as stored, without reading it back (saves a query on the busiest path).
+    fresh = {
+        "id": case_id,
+        "case_no": case_no,
+        "client_id": case_in.client_id,
+        "category_code": cat.code,
+        "category_name": cat.name,
+        "category_parent": cat.parent_code,
+        "category_parent_name": cat.parent_name,
+        "sensitive": cat.sensitive,
+        "description": case_in.description.strip(),
+        "address": case_in.address,
+        "lon": loc.lon,
+        "lat": loc.lat,
+        "township_code": loc.township_code,
+        "township_name": loc.township_name,
+        "community_code": loc.community_code,
+        "community_name": loc.community_name,
+        "grid_code": loc.grid_code,
+        "grid_name": loc.grid_name,
+        "state": "reported",
+        "source": source,
+        "reporter_name": case_in.reporter_name,
+        "reporter_phone": case_in.reporter_phone,
+        "reported_by": actor.username or source,
+        "attributes": case_in.attributes,
+        "assignee": assignee,
+        "department_code": None,
+        "department_name": None,
+        "reported_at": reported_at,
+        "updated_at": now,
+        "now": now,
+        "merged_into_no": None,
+        **dict.fromkeys(
+            ("registered_at", "dispatched_at", "deadline_at", "responded_at", "closed_at"), None
+        ),
+        **dict.fromkeys(("extension_request_hours", "cancel_reason", "suspended_at"), None),
+        "resume_state": None,
+        "rework_count": 0,
+        "extension_count": 0,
+    }
+    view = case_view(fresh, sees_personal=actor.sees_personal)
     return CreateResult(case=view, created=True, duplicates=dups, photos=stored)
 
 
@@ -249,3 +291,19 @@ def _existing(session: Session, case_no: str, actor: Actor) -> CreateResult:
     if not (can_see(actor, row) or row.reported_by == actor.username):
         raise Forbidden("该客户端编号已被他人使用 (client id already used)", field="client_id")
     return CreateResult(case=case_view(row, sees_personal=actor.sees_personal), created=False)
+
+
+def case_duplicates(*, session: Session, case_no: str, actor: Actor) -> list[dict[str, Any]]:
+    """Open cases that may report the same problem as ``case_no`` (nearest first)."""
+    row = case_row(session=session, case_no=case_no)
+    if not can_see(actor, row):
+        raise NotFound(f"案卷不存在 (no such case): {case_no}", field="case_no")
+    found = suggest_duplicates(
+        session=session,
+        category=row.category_code,
+        lon=row.lon,
+        lat=row.lat,
+        exclude_case_id=row.id,
+    )
+    session.rollback()
+    return found

@@ -200,6 +200,9 @@ def test_duplicate_is_suggested(client: TestClient) -> None:
     assert first["case_no"] not in [x["case_no"] for x in far["duplicates"]]
     other_kind = report(client, category="0107", lon=pt[0], lat=pt[1]).json()
     assert first["case_no"] not in [x["case_no"] for x in other_kind["duplicates"]]
+    later = client.get(f"/api/v1/cases/{first['case_no']}/duplicates", headers=COMMANDER).json()
+    found = [d["case_no"] for d in later["duplicates"]]
+    assert second["case"]["case_no"] in found and first["case_no"] not in found
 
 
 def test_report_with_photo_and_thumbnail(client: TestClient) -> None:
@@ -246,3 +249,13 @@ def test_bad_photo_stores_nothing(client: TestClient, engine) -> None:  # type: 
     assert r.status_code == 400 and r.json()["field"] == "photos[0]"
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM cases")).scalar_one() == before
+
+
+def test_create_answer_matches_the_stored_case(client: TestClient) -> None:
+    made = report(client, address="七里店村口").json()["case"]
+    stored = client.get(f"/api/v1/cases/{made['case_no']}", headers=FIELD).json()
+    for key in ("history", "photos"):
+        stored.pop(key)
+    for key in ("updated_at", "reported_at"):
+        made.pop(key), stored.pop(key)
+    assert made == stored

@@ -47,6 +47,10 @@ CREATE INDEX cases_community_idx ON cases (community_code);
 CREATE INDEX cases_township_idx ON cases (township_code);
 CREATE INDEX cases_open_deadline_idx ON cases (deadline_at)
     WHERE state IN ('dispatched', 'processing');
+-- Duplicate search looks at open cases only: a small spatial index for them.
+CREATE INDEX cases_open_geom_idx ON cases USING gist (geom)
+    WHERE state IN ('dispatched', 'processing', 'registered', 'reported', 'responded',
+                    'suspended');
 CREATE INDEX cases_case_no_pattern_idx ON cases (case_no text_pattern_ops);
 CREATE INDEX cases_assignee_idx ON cases (assignee);
 
@@ -76,6 +80,7 @@ DOWNGRADE = r"""
 DROP INDEX IF EXISTS case_events_overdue_once;
 DROP TABLE IF EXISTS case_photos;
 DROP INDEX IF EXISTS cases_community_idx, cases_township_idx, cases_open_deadline_idx,
+    cases_open_geom_idx,
     cases_case_no_pattern_idx, cases_assignee_idx;
 ALTER TABLE cases
     DROP CONSTRAINT IF EXISTS cases_merged_has_target,
