@@ -24,9 +24,10 @@ _INSERT = sa.text(f"""
                            township_code, community_code, grid_code, state, source,
                            reporter_name, reporter_phone, reported_by, attributes, assignee,
                            reported_at, updated_at)
-        SELECT :prefix || lpad(n.last::text, 4, '0'), :client_id, :category, :description,
-               :address, ST_SetSRID(ST_Point(:lon, :lat), 4326), :township, :community,
-               :grid, 'reported', :source, :reporter_name, :reporter_phone, :reported_by,
+        SELECT :prefix || lpad(n.last::text, greatest(4, length(n.last::text)), '0'),
+               :client_id, :category, :description, :address,
+               ST_SetSRID(ST_Point(:lon, :lat), 4326), :township, :community, :grid,
+               'reported', :source, :reporter_name, :reporter_phone, :reported_by,
                CAST(:attributes AS jsonb), :assignee, :reported_at, now()
         FROM n
         ON CONFLICT (client_id) DO NOTHING

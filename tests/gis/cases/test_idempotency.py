@@ -98,3 +98,43 @@ def test_different_reports_at_once_get_distinct_numbers(engine: Engine) -> None:
     assert len(nos) == 6 and len(set(nos)) == 6
     seqs = sorted(int(n.rsplit("-", 1)[1]) for n in nos)
     assert seqs == list(range(seqs[0], seqs[0] + 6))  # consecutive: no gaps, no repeats
+
+
+def test_numbers_past_9999_keep_all_digits(engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from gis.cases.numbering import day_of
+
+    day = day_of(datetime.now(UTC))
+    with Session(engine) as s:  # make sure today's counter exists, then move it near 9999
+        create_case(
+            session=s,
+            case_in=CaseIn(
+                client_id=uuid.uuid4(), lon=102.4012, lat=36.4805, category="0104", description="n"
+            ),
+            actor=Who(),
+        )
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE case_counters SET last = greatest(last, 9998) WHERE day = :d"),
+            {"d": day},
+        )
+    nos = []
+    with Session(engine) as s:
+        for _ in range(3):
+            nos.append(
+                create_case(
+                    session=s,
+                    case_in=CaseIn(
+                        client_id=uuid.uuid4(),
+                        lon=102.4012,
+                        lat=36.4805,
+                        category="0104",
+                        description="第一万号之后",
+                    ),
+                    actor=Who(),
+                ).case["case_no"]
+            )
+    seqs = [int(n.rsplit("-", 1)[1]) for n in nos]
+    assert seqs == list(range(seqs[0], seqs[0] + 3)) and seqs[-1] >= 10000
+    assert len(nos[-1].rsplit("-", 1)[1]) == len(str(seqs[-1]))
