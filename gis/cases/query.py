@@ -105,7 +105,7 @@ def _where(f: CaseFilter, actor: Actor) -> tuple[str, dict[str, Any]]:
         params.update(zip(("x0", "y0", "x1", "y1"), f.bbox, strict=True))
     if f.q:
         q = f.q.strip()
-        if not re.fullmatch(r"[0-9-]{1,20}", q):
+        if not re.fullmatch(r"[0-9-]{1,24}", q):
             raise InvalidInput("q 只能是案卷编号或其一部分 (q: case number digits)", field="q")
         conds.append("c.case_no LIKE :q")
         params["q"] = ("%" if not q.startswith("630202") else "") + q + "%"
