@@ -251,9 +251,15 @@ async def run_durable(ports, pts, cats, concurrency: int, ids: list[str], restar
             body = _body(pts, cats, cid)  # the same body on every retry
             delay = 0.05
             while True:
-                try:
-                    status, _ = await conn.post("/api/v1/cases", body)
-                except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
+                try:  # a phone gives up on a silent connection and resends on a new one
+                    status, _ = await asyncio.wait_for(conn.post("/api/v1/cases", body), 30)
+                except (
+                    OSError,
+                    ConnectionError,
+                    asyncio.IncompleteReadError,
+                    ValueError,
+                    TimeoutError,
+                ) as exc:
                     status = type(exc).__name__  # type: ignore[assignment]
                     await conn.close()
                 statuses[status] = statuses.get(status, 0) + 1
