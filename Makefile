@@ -6,7 +6,7 @@ PY := .venv/bin/python
 
 run:
 	scripts/bootstrap.sh run
-	$(PY) -m gis.cli.main run
+	GRIDMAP_ENV=$${GRIDMAP_ENV:-demo} $(PY) -m gis.cli.main run
 
 test:
 	scripts/bootstrap.sh test

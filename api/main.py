@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from api import errors
+from api import errors, hardening
 from api.routes import (
+    audit,
     auth,
     cases,
     events,
@@ -42,6 +43,7 @@ ROUTERS = [
     open311,
     projects,
     auth,
+    audit,
     users,
     exchange,
     reports,
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         return response
 
     errors.install(app)
+    hardening.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
         setup = getattr(module, "setup", None)

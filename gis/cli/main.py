@@ -88,7 +88,9 @@ def run(
         migrate.upgrade(engine)
     if demo_data:
         with progress_bar() as update:
-            load_demo(engine, incidents=incidents, progress=update)
+            report = load_demo(engine, incidents=incidents, progress=update)
+        for note in report.notes:  # demo account passwords, shown once
+            console.print(note)
     engine.dispose()
     _serve(s.host, s.port, s.workers)
 
