@@ -4,9 +4,9 @@ Installed by ``api.main.create_app`` with ``hardening.install(app)``. Settings c
 environment with the prefix ``GRIDMAP_HTTP_``:
 
 - ``MAX_JSON_BYTES`` (1 MiB) for JSON and form bodies, ``MAX_UPLOAD_BYTES`` (25 MiB) for other
-  types (multipart, zip, images …). A route can declare its own ``max_body_size=`` (FastAPI).
+  types (multipart, zip, images …); a route may declare a smaller ``max_body_size=`` (FastAPI).
 - ``LOGIN_PER_MINUTE`` (10, per client address) on ``POST /auth/token``;
-  ``REPORTS_PER_MINUTE`` (60, per user or address) on report submission (``POST /cases``,
+  ``REPORTS_PER_MINUTE`` (60, per user or address) on report submission (``POST /api/v1/cases``,
   ``POST /open311/v2/requests``); ``RATE_LIMITS`` (on, except when ``env == "test"``).
 - ``CORS_ORIGINS``: a JSON list of origins; empty (the default) means no CORS at all.
 
@@ -28,7 +28,6 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import Headers
-from starlette.middleware.body_limit import RequestBodyLimitResponder
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,7 +51,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"cross-origin-opener-policy", b"same-origin"),
 )
 LOGIN_PATHS = re.compile(r"^/auth/token/?$")
-REPORT_PATHS = re.compile(r"^/(cases|open311/v2/requests(\.json)?)/?$")
+REPORT_PATHS = re.compile(r"^(/api/v1)?/(cases|open311/v2/requests(\.json)?)/?$")
 JSON_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain", "")
 
 
@@ -130,41 +129,61 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuses request bodies over the limit for their type with a JSON 413."""
+    """Refuses request bodies over the limit for their type with a JSON 413.
+
+    A declared ``Content-Length`` over the limit is refused before the app runs; a body without
+    one (chunked) is read here up to the limit and then handed on, so the app never sees a body
+    cut short.
+    """
 
     def __init__(self, app: ASGIApp, *, json_bytes: int, upload_bytes: int) -> None:
         self.app = app
         self.json_bytes = json_bytes
         self.upload_bytes = upload_bytes
 
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body, _ = _json_error(
+            413, "too_large", f"请求体超过 {limit:,} 字节 (request body too large)", limit=limit
+        )
+        await _send_json(send, 413, body, [(b"connection", b"close")])
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        ctype = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
-        small = ctype in JSON_TYPES or ctype.endswith("+json") and ctype != "application/geo+json"
+        headers = Headers(scope=scope)
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        small = ctype in JSON_TYPES or (ctype.endswith("+json") and ctype != "application/geo+json")
         limit = self.json_bytes if small else self.upload_bytes
-        replaced = False
-
-        async def json_413(message: Message) -> None:
-            nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 413:
-                ctype_out = Headers(raw=message.get("headers", [])).get("content-type", "")
-                if ctype_out.startswith("text/plain"):
-                    replaced = True
-                    body, _ = _json_error(
-                        413,
-                        "too_large",
-                        f"请求体超过 {limit:,} 字节 (request body too large)",
-                        limit=limit,
-                    )
-                    await _send_json(send, 413, body)
-                    return
-            if replaced:
+        declared = headers.get("content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = False
+            if too_big:
+                await self._refuse(send, limit)
                 return
-            await send(message)
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        total = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            total += len(message.get("body", b""))
+            if total > limit:
+                await self._refuse(send, limit)
+                return
+            if not message.get("more_body", False):
+                break
 
-        await RequestBodyLimitResponder(self.app, limit)(scope, receive, json_413)
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
 
 class SlidingWindow:

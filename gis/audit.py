@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
@@ -130,6 +130,16 @@ class AuditQuery:
     limit: int = 100
 
 
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    """Aware times in UTC (PostgreSQL refuses offsets beyond ±15:59); naive ones as given."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidInput(f"{field} 超出范围 (time out of range)", field=field) from exc
+
+
 def search(*, session: Session, query: AuditQuery) -> list[dict[str, Any]]:
     """Audit rows matching ``query``, newest first.
 
@@ -140,7 +150,10 @@ def search(*, session: Session, query: AuditQuery) -> list[dict[str, Any]]:
     """
     if not 1 <= query.limit <= MAX_LIMIT:
         raise InvalidInput(f"limit 须在 1–{MAX_LIMIT} 之间 (limit out of range)", field="limit")
-    if query.since and query.until and query.since > query.until:
+    since, until = _utc(query.since, "since"), _utc(query.until, "until")
+    if (since and until) and (since.tzinfo is None) != (until.tzinfo is None):
+        raise InvalidInput("since 与 until 须同时带或不带时区 (mixed time zones)", field="until")
+    if since and until and since > until:
         raise InvalidInput("since 晚于 until (since is after until)", field="since")
     where, params = ["true"], {"limit": query.limit}
     for col in ("actor", "action", "object_type", "object_id"):
@@ -148,12 +161,12 @@ def search(*, session: Session, query: AuditQuery) -> list[dict[str, Any]]:
         if value is not None:
             where.append(f"{col} = :{col}")  # column names are fixed here, never from input
             params[col] = value
-    if query.since:
+    if since:
         where.append("at >= :since")
-        params["since"] = query.since
-    if query.until:
+        params["since"] = since
+    if until:
         where.append("at < :until")
-        params["until"] = query.until
+        params["until"] = until
     if query.before_id:
         where.append("id < :before_id")
         params["before_id"] = query.before_id

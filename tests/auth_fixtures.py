@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -58,3 +60,57 @@ def signed_in(make_user: MakeUser, client) -> Callable[..., dict[str, str]]:  # 
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     return login
+
+
+# --- a scratch deployment for tests that write at random (authorisation matrix, fuzzing) ----
+
+
+@dataclass
+class Scratch:
+    url: str  # base URL of the live server
+    app: Any  # the FastAPI app it serves (to read routes)
+    database_url: str
+
+
+@pytest.fixture(scope="session")
+def scratch(test_db, tmp_path_factory) -> Iterator[Scratch]:  # type: ignore[no-untyped-def]
+    """A live server (uvicorn, own thread) on its own migrated demo database: tests that send
+    arbitrary requests (authorisation matrix, fuzzing) cannot disturb the shared database."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from api.main import create_app
+    from gis import migrate
+    from gis.cluster import free_port
+    from gis.db import make_engine
+    from gis.demo.load import load_demo
+    from gis.settings import Settings
+
+    url = test_db.create_database()
+    eng = make_engine(url, pool_size=1)
+    migrate.upgrade(eng)
+    load_demo(eng, incidents=300)
+    eng.dispose()
+    app = create_app(
+        Settings(env="test", log_json=True, var_dir=tmp_path_factory.mktemp("scratch-var")),
+        database_url=url,
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("scratch server did not start")
+        time.sleep(0.05)
+    try:
+        yield Scratch(f"http://127.0.0.1:{port}", app, url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.engine.dispose()

@@ -16,7 +16,11 @@ from gis.ops.settings import get_backup_settings
 router = APIRouter(tags=["运维 operations"], dependencies=[Depends(allow(public=True))])
 
 
-@router.get("/healthz", summary="健康检查 (liveness, with database and PostGIS versions)")
+@router.get(
+    "/healthz",
+    summary="健康检查 (liveness, with database and PostGIS versions)",
+    dependencies=[Depends(allow(public=True))],
+)
 async def healthz(engine: EngineDep) -> dict[str, Any]:
     versions = await run_in_threadpool(server_versions, engine)
     backup = await run_in_threadpool(

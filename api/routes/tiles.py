@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 
-from api.security import Principal, PrincipalDep
+from api.security import Principal, PrincipalDep, allow
 from layers import registry
 from layers.catalogue import catalogue, describe, tilejson
 from layers.tiles import TileResult, TileService, check_access, parse_layers
 
-router = APIRouter(tags=["map layers"])
+# Public at the route; each layer's own rule (check_access, parse_layers) decides per caller.
+router = APIRouter(tags=["map layers"], dependencies=[Depends(allow(public=True))])
 MVT = "application/vnd.mapbox-vector-tile"
 VARY = "Authorization, Cookie, X-Gridmap-User, X-Gridmap-Role"
 

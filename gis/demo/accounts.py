@@ -14,16 +14,18 @@ from sqlalchemy.orm import Session
 from gis.accounts.users import UserIn, create_user
 
 DEMO_COMMUNITY = "朝阳山社区"
+DEMO_COMMUNITY_CODE = "630202001001"  # 朝阳山社区居委会, 碾伯街道 (NBS 2023)
 DEMO_DEPARTMENT = "cityadmin"
 
 
-def _community_code(conn: Connection, name: str) -> str | None:
+def _community_code(conn: Connection) -> str | None:
+    """朝阳山社区 by its code, else by name (the demo may be loaded with other data)."""
     return conn.execute(
         sa.text(
-            "SELECT code FROM admin_units WHERE level = 5 AND valid_to IS NULL AND name = :n "
-            "ORDER BY code LIMIT 1"
+            "SELECT code FROM admin_units WHERE level = 5 AND valid_to IS NULL "
+            "AND (code = :c OR name LIKE '朝阳山%') ORDER BY code <> :c, code LIMIT 1"
         ),
-        {"n": name},
+        {"c": DEMO_COMMUNITY_CODE},
     ).scalar()
 
 
