@@ -32,7 +32,7 @@ def _community_code(conn: Connection) -> str | None:
 def demo_users(conn: Connection) -> list[UserIn]:
     """The demo accounts: a field worker on the grids of 朝阳山社区, a handler of cityadmin."""
     community = (
-        _community_code(conn, DEMO_COMMUNITY)
+        _community_code(conn)
         or conn.execute(
             sa.text("SELECT min(community_code) FROM grids WHERE valid_to IS NULL")
         ).scalar()
