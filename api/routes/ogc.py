@@ -7,18 +7,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from api.deps import EngineDep
 from api.routes.tiles import VARY, base_url, sees_personal, service, tile_response
-from api.security import PrincipalDep
+from api.security import PrincipalDep, allow
 from gis.errors import NotFound
 from layers import features, ogc, registry
 from layers.ogc_query import build_query
 from layers.spec import LayerSpec
 from layers.tiles import check_access
 
-router = APIRouter(prefix="/ogc", tags=["OGC API"])
+# Public at the route; each collection's layer rule decides per caller (listing and reading).
+router = APIRouter(prefix="/ogc", tags=["OGC API"], dependencies=[Depends(allow(public=True))])
 GEOJSON = "application/geo+json"
 
 
