@@ -65,7 +65,7 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/vendor/")) event.respondWith(cacheFirst(req));
   else if (url.pathname.startsWith("/tiles/")) event.respondWith(tile(req));
   else if (req.mode === "navigate" && url.pathname === "/") event.respondWith(networkFirst(new Request("/"), SHELL));
-  else if (url.pathname.startsWith("/static/") || ["/app-config.json", "/manifest.webmanifest"].includes(url.pathname)) {
+  else if (url.pathname.startsWith("/static/") || ["/app-config.json", "/manifest.webmanifest", "/district.geojson"].includes(url.pathname)) {
     event.respondWith(networkFirst(req, SHELL));
   }
 });

@@ -26,11 +26,14 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from api.security import allow
+from gis import taxonomy
 from gis.errors import NotFound
+from gis.settings import PROJECT_ROOT
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 STATIC_ROOT = WEB_ROOT / "static"
 NODE_MODULES = WEB_ROOT / "node_modules"
+DISTRICT_FILE = PROJECT_ROOT / "data" / "ledu" / "ledu_630202_wgs84.geojson"
 YEAR = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -168,7 +171,7 @@ def _render(name: str) -> str:
 
 def precache_list() -> list[str]:
     """What the service worker keeps for offline use: the shell, modules and vendor files."""
-    urls = ["/", "/app-config.json", "/manifest.webmanifest"]
+    urls = ["/", "/app-config.json", "/manifest.webmanifest", "/district.geojson"]
     urls += sorted(
         f"/static/{p.relative_to(STATIC_ROOT).as_posix()}"
         for p in STATIC_ROOT.rglob("*")
@@ -248,8 +251,45 @@ def app_config(request: Request, web_settings: WebSettingsDep) -> JSONResponse:
             "vendor": vendor_urls(),
             "basemaps": basemaps,
             "routes": routes,
+            "taxonomy": taxonomy_payload(),
         },
         headers={"Cache-Control": REVALIDATE},
+    )
+
+
+@lru_cache(maxsize=1)
+def taxonomy_payload() -> dict[str, list[dict[str, object]]]:
+    """大类/小类 and departments for the pickers (kept offline with the app shell)."""
+    cats = taxonomy.load_categories()
+    deps = taxonomy.load_departments()
+    return {
+        "categories": [
+            {
+                "code": c.code,
+                "parent_code": c.parent_code,
+                "level": c.level,
+                "name": c.name,
+                "name_en": c.name_en,
+                "sensitive": c.sensitive,
+            }
+            for c in cats.values()
+        ],
+        "departments": [
+            {"code": d.code, "name": d.name, "name_en": d.name_en, "kind": d.kind}
+            for d in deps.values()
+        ],
+    }
+
+
+@router.get("/district.geojson", include_in_schema=False)
+def district_outline() -> Response:
+    """The real district outline (the only real boundary), for the map and on-the-spot checks."""
+    try:
+        body = DISTRICT_FILE.read_bytes()
+    except FileNotFoundError:
+        raise _not_found("district outline") from None
+    return Response(
+        body, media_type="application/geo+json", headers={"Cache-Control": REVALIDATE}
     )
 
 

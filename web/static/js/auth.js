@@ -31,7 +31,10 @@ export function headers() {
 /** Sign in with the accounts API, or (development servers) as `role` with the dev headers. */
 export async function signIn({ username, password, role }) {
   if (!config.has("/api/v1/auth/login", "POST")) {
-    save({ username, role: role || "viewer", grids: [], department: null, display: username, dev: true });
+    // Development sign-in: demo grid workers are named wg<15-digit grid code>.
+    const m = /^wg(\d{15})$/.exec(username);
+    const grids = m ? [m[1]] : [];
+    save({ username, role: role || "viewer", grids, department: null, display: username, dev: true });
     return session;
   }
   const res = await fetch("/api/v1/auth/login", {

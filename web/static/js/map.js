@@ -15,6 +15,7 @@ export const HOME = { lat: 36.53, lon: 102.45, z: 10 };
 export const BOUNDS = L.latLngBounds([36.2, 102.09], [36.86, 102.8]);
 
 let map;
+let district = null; // GeoJSON MultiPolygon coordinates of the real outline
 let layers = [];
 let active = [];
 let tileLayer = null;
@@ -56,6 +57,7 @@ export function create(el, { minimal = false } = {}) {
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(t("map.attribution"));
   addBasemaps();
+  loadDistrict();
   map.on("moveend", () => {
     const c = map.getCenter();
     urlstate.write({ m: `${map.getZoom()}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}` });
@@ -64,6 +66,38 @@ export function create(el, { minimal = false } = {}) {
 }
 
 export const get = () => map;
+
+async function loadDistrict() {
+  try {
+    const res = await fetch("/district.geojson");
+    if (!res.ok) return;
+    const gj = await res.json();
+    const geom = gj.features ? gj.features[0].geometry : gj.geometry || gj;
+    district = geom.type === "Polygon" ? [geom.coordinates] : geom.coordinates;
+    L.geoJSON(gj, {
+      interactive: false,
+      style: { color: "#1d2b3a", weight: 3, fill: false, opacity: 0.9 },
+    }).addTo(map);
+  } catch (e) {
+    console.warn("district outline", e);
+  }
+}
+
+function inRing(ring, x, y) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/** Whether a WGS84 point is inside the district outline (null while it is not loaded). */
+export function insideDistrict(lon, lat) {
+  if (!district) return null;
+  return district.some((poly) => inRing(poly[0], lon, lat) && !poly.slice(1).some((h) => inRing(h, lon, lat)));
+}
 
 function addBasemaps() {
   // Off by default: the platform works with no internet. Configured by the operator's settings.
@@ -100,6 +134,10 @@ export async function loadLayers(panelEl, legendEl) {
 export const activeLayers = () => [...active];
 export const layerInfo = () => layers;
 export const onFeatureClick = (fn) => featureClick.push(fn);
+export function offFeatureClick(fn) {
+  const i = featureClick.indexOf(fn);
+  if (i >= 0) featureClick.splice(i, 1);
+}
 
 function setActive(ids) {
   active = layers.map((l) => l.id).filter((id) => ids.includes(id));
@@ -176,6 +214,10 @@ function renderLegend(el) {
   h.textContent = t("legend.title");
   el.append(h);
   const ul = document.createElement("ul");
+  const real = document.createElement("li");
+  real.innerHTML = '<span class="swatch district"></span> <span class="name"></span>';
+  real.querySelector(".name").textContent = `${t("legend.district")} (${t("legend.real")})`;
+  ul.append(real);
   for (const l of layers.filter((x) => active.includes(x.id))) {
     const li = document.createElement("li");
     const s = pathStyle(l.style, l.geometry_type);

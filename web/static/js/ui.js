@@ -42,7 +42,10 @@ export const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).
 
 const searchHandlers = [];
 /** Views add search sources: fn(query) → [{label, detail, go()}]. */
-export const addSearch = (fn) => searchHandlers.push(fn);
+export function addSearch(fn) {
+  searchHandlers.push(fn);
+  return () => searchHandlers.splice(searchHandlers.indexOf(fn), 1);
+}
 
 export function setupSearch(form) {
   const input = form.querySelector("input");

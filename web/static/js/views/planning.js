@@ -1,6 +1,74 @@
-// View: planning.
-export async function mount({ panel }) {
-  panel.textContent = "";
+// View: planning — construction projects on the map coloured (and marked) by status, the
+// register table, the Gantt timeline, and a drawn polygon's counts.
+import * as api from "../api.js";
+import * as config from "../config.js";
+import * as draw from "../draw.js";
+import * as gantt from "../gantt.js";
+import { fmtTime, h } from "../ui.js";
+import { t } from "../i18n.js";
+
+const L = window.L;
+export const STATUS_COLOURS = { completed: "#1e7b34", on_track: "#2b6ca3", at_risk: "#a05a00", late: "#b3261e", not_started: "#6b7280" };
+let layer = null;
+let mapRef = null;
+
+function money(x) {
+  return x == null ? "—" : `${(x / 10000).toFixed(1)}${t("plan.wan")}`;
 }
 
-export function unmount() {}
+function table(projects) {
+  return h("table.register", { id: "register" },
+    h("caption", {}, t("plan.register")),
+    h("thead", {}, h("tr", {}, ["plan.project", "plan.place", "plan.status", "plan.progress", "plan.budget", "plan.next"].map((k) => h("th", { scope: "col" }, t(k))))),
+    h("tbody", {}, projects.map((p) => h("tr", { dataset: { project: String(p.id) } },
+      h("th", { scope: "row" }, h("button.btn-link", { type: "button", onclick: () => p.lat && mapRef.setView([p.lat, p.lon], 16) }, p.name)),
+      h("td", {}, `${p.township_name || ""} ${p.community_name || ""}`),
+      h("td", {}, h("span", { class: `pstatus ${p.status}` }, `${gantt.statusSymbol(p.status)} ${p.status_label || t(`pstatus.${p.status}`)}`)),
+      h("td", {}, h("progress", { max: 100, value: p.progress ?? 0, "aria-label": t("plan.progress") }), ` ${Math.round(p.progress ?? 0)}%`),
+      h("td", {}, `${money(p.budget_total)} / ${money(p.spent_to_date)}`),
+      h("td", {}, p.next_milestone ? `${p.next_milestone} ${p.next_due || ""}${p.days_late ? ` (${t("plan.daysLate", { n: p.days_late })})` : ""}` : "—")))));
+}
+
+function mapProjects(map, projects) {
+  layer = L.featureGroup().addTo(map);
+  for (const p of projects) {
+    if (p.lat == null) continue;
+    const colour = STATUS_COLOURS[p.status] || "#444";
+    L.marker([p.lat, p.lon], {
+      title: `${p.name} ${p.status_label || ""}`,
+      alt: p.name,
+      icon: L.divIcon({ className: `project-pin ${p.status}`, html: `<span style="background:${colour}">${gantt.statusSymbol(p.status)}</span><b>${p.name.replace(/[<&]/g, "")}</b>`, iconSize: null }),
+    }).bindPopup(`${p.name}<br>${p.status_label || ""} · ${Math.round(p.progress ?? 0)}%`).addTo(layer);
+  }
+  if (layer.getLayers().length) map.fitBounds(layer.getBounds().pad(0.2), { maxZoom: 13 });
+}
+
+export async function mount({ map, panel }) {
+  mapRef = map;
+  const box = h("section", { id: "projects" }, h("h2", {}, t("plan.title")));
+  const drawBox = h("section", { id: "draw" });
+  panel.append(box, drawBox);
+  draw.mount(map, drawBox);
+  if (!config.has("/api/v1/projects") || !config.has("/api/v1/projects/gantt")) {
+    box.append(h("p.muted", {}, t("plan.unavailable")));
+    return;
+  }
+  try {
+    const [reg, g] = await Promise.all([api.get("/api/v1/projects"), api.get("/api/v1/projects/gantt")]);
+    mapProjects(map, reg.projects);
+    box.append(h("p.muted", {}, `${t("plan.asOf")} ${reg.as_of} · ${t("plan.count", { n: reg.count })}`),
+      h("div.legend-status", {}, Object.keys(STATUS_COLOURS).map((s) => h("span", { class: `pstatus ${s}` }, `${gantt.statusSymbol(s)} ${t(`pstatus.${s}`)}`))));
+    document.body.classList.add("wide-panel");
+    box.append(table(reg.projects), h("h2", {}, t("plan.timeline")), gantt.render(g));
+    map.invalidateSize();
+  } catch (e) {
+    box.append(h("p.error", {}, e.message));
+  }
+}
+
+export function unmount() {
+  if (layer && mapRef) mapRef.removeLayer(layer);
+  layer = null;
+  draw.unmount();
+  document.body.classList.remove("wide-panel");
+}
