@@ -20,7 +20,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.routing import APIRoute
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
@@ -231,14 +230,8 @@ def app_config(request: Request, web_settings: WebSettingsDep) -> JSONResponse:
     ``routes`` lists the API paths this server has, so the page uses what exists without
     probing for missing ones (a 404 would be noise in the browser console).
     """
-    routes = sorted(
-        {
-            f"{method} {route.path}"
-            for route in request.app.routes
-            if isinstance(route, APIRoute) and route.include_in_schema
-            for method in route.methods
-        }
-    )
+    paths = request.app.openapi().get("paths", {})  # built once, then cached by FastAPI
+    routes = sorted(f"{m.upper()} {path}" for path, ops in paths.items() for m in ops)
     basemaps = []
     if web_settings.tianditu_key:
         basemaps.append({"id": "tianditu", "crs": "cgcs2000", "key": web_settings.tianditu_key})
@@ -288,9 +281,7 @@ def district_outline() -> Response:
         body = DISTRICT_FILE.read_bytes()
     except FileNotFoundError:
         raise _not_found("district outline") from None
-    return Response(
-        body, media_type="application/geo+json", headers={"Cache-Control": REVALIDATE}
-    )
+    return Response(body, media_type="application/geo+json", headers={"Cache-Control": REVALIDATE})
 
 
 def setup(app: FastAPI) -> None:

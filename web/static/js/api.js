@@ -1,5 +1,6 @@
 // HTTP to the app: JSON in and out, who is calling, errors as exceptions with the server's text.
 import * as auth from "./auth.js";
+import { t } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -10,8 +11,14 @@ export class ApiError extends Error {
   }
 }
 
+// API paths open to anonymous callers; the others are not even tried before sign-in.
+const PUBLIC = /^\/api\/v1\/(locate|nearest|nearby|convert)\b/;
+
 /** fetch() with the caller's credentials; parses JSON; throws ApiError on 4xx/5xx. */
 export async function request(path, { method = "GET", json, body, headers = {}, signal } = {}) {
+  if (!auth.user() && path.startsWith("/api/") && !PUBLIC.test(path)) {
+    throw new ApiError(401, { detail: { message: t("auth.required") } });
+  }
   const h = { Accept: "application/json", ...auth.headers(), ...headers };
   if (json !== undefined) {
     h["Content-Type"] = "application/json";

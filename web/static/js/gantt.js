@@ -21,8 +21,9 @@ export function render(data) {
   const hi = new Date(Math.max(new Date(data.range.end), today) + 15 * DAY);
   const span = hi - lo;
   const months = [];
-  for (let d = new Date(lo.getFullYear(), lo.getMonth() + 1, 1); d < hi; d = new Date(d.getFullYear(), d.getMonth() + (span > 500 * DAY ? 3 : 1), 1)) {
-    months.push(h("span.tick", { style: `left:${pos(d, lo, span)}` }, `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`));
+  const step = span > 900 * DAY ? 6 : span > 300 * DAY ? 3 : 1;
+  for (let d = new Date(lo.getFullYear(), Math.ceil((lo.getMonth() + 1) / step) * step, 1); d < hi; d = new Date(d.getFullYear(), d.getMonth() + step, 1)) {
+    months.push(h("span.tick", { style: `left:${pos(d, lo, span)}` }, `${String(d.getFullYear()).slice(2)}/${d.getMonth() + 1}`));
   }
   const rows = projects.map((p) =>
     h("div.g-row", { role: "row", dataset: { project: String(p.id) } },

@@ -16,7 +16,7 @@ function money(x) {
   return x == null ? "—" : `${(x / 10000).toFixed(1)}${t("plan.wan")}`;
 }
 
-function table(projects) {
+function table(projects, labels) {
   return h("table.register", { id: "register" },
     h("caption", {}, t("plan.register")),
     h("thead", {}, h("tr", {}, ["plan.project", "plan.place", "plan.status", "plan.progress", "plan.budget", "plan.next"].map((k) => h("th", { scope: "col" }, t(k))))),
@@ -26,7 +26,7 @@ function table(projects) {
       h("td", {}, h("span", { class: `pstatus ${p.status}` }, `${gantt.statusSymbol(p.status)} ${p.status_label || t(`pstatus.${p.status}`)}`)),
       h("td", {}, h("progress", { max: 100, value: p.progress ?? 0, "aria-label": t("plan.progress") }), ` ${Math.round(p.progress ?? 0)}%`),
       h("td", {}, `${money(p.budget_total)} / ${money(p.spent_to_date)}`),
-      h("td", {}, p.next_milestone ? `${p.next_milestone} ${p.next_due || ""}${p.days_late ? ` (${t("plan.daysLate", { n: p.days_late })})` : ""}` : "—")))));
+      h("td", {}, p.next_milestone ? `${labels[p.next_milestone] || p.next_milestone} ${p.next_due || ""}${p.days_late ? ` (${t("plan.daysLate", { n: p.days_late })})` : ""}` : "—")))));
 }
 
 function mapProjects(map, projects) {
@@ -37,8 +37,8 @@ function mapProjects(map, projects) {
     L.marker([p.lat, p.lon], {
       title: `${p.name} ${p.status_label || ""}`,
       alt: p.name,
-      icon: L.divIcon({ className: `project-pin ${p.status}`, html: `<span style="background:${colour}">${gantt.statusSymbol(p.status)}</span><b>${p.name.replace(/[<&]/g, "")}</b>`, iconSize: null }),
-    }).bindPopup(`${p.name}<br>${p.status_label || ""} · ${Math.round(p.progress ?? 0)}%`).addTo(layer);
+      icon: L.divIcon({ className: `project-pin ${p.status}`, html: `<span style="background:${colour}">${gantt.statusSymbol(p.status)}</span>`, iconSize: [26, 26] }),
+    }).bindTooltip(`${p.name} · ${p.status_label || ""}`, { direction: "top", offset: [0, -12] }).bindPopup(`${p.name}<br>${p.status_label || ""} · ${Math.round(p.progress ?? 0)}%`).addTo(layer);
   }
   if (layer.getLayers().length) map.fitBounds(layer.getBounds().pad(0.2), { maxZoom: 13 });
 }
@@ -55,12 +55,13 @@ export async function mount({ map, panel }) {
   }
   try {
     const [reg, g] = await Promise.all([api.get("/api/v1/projects"), api.get("/api/v1/projects/gantt")]);
-    mapProjects(map, reg.projects);
     box.append(h("p.muted", {}, `${t("plan.asOf")} ${reg.as_of} · ${t("plan.count", { n: reg.count })}`),
       h("div.legend-status", {}, Object.keys(STATUS_COLOURS).map((s) => h("span", { class: `pstatus ${s}` }, `${gantt.statusSymbol(s)} ${t(`pstatus.${s}`)}`))));
     document.body.classList.add("wide-panel");
-    box.append(table(reg.projects), h("h2", {}, t("plan.timeline")), gantt.render(g));
+    const labels = Object.fromEntries(g.projects.flatMap((p) => p.bars.map((b) => [b.kind, b.label])));
+    box.append(table(reg.projects, labels), h("h2", {}, t("plan.timeline")), gantt.render(g));
     map.invalidateSize();
+    mapProjects(map, reg.projects);
   } catch (e) {
     box.append(h("p.error", {}, e.message));
   }
