@@ -163,6 +163,12 @@ def _render(name: str) -> str:
     text = (WEB_ROOT / name).read_text(encoding="utf-8")
     for alias, url in vendor_urls().items():
         text = text.replace("{{vendor:" + alias + "}}", url)
+    if "{{modulepreload}}" in text:
+        links = "\n  ".join(
+            f'<link rel="modulepreload" href="/static/{p.relative_to(STATIC_ROOT).as_posix()}">'
+            for p in sorted((STATIC_ROOT / "js").rglob("*.js"))
+        )
+        text = text.replace("{{modulepreload}}", links)
     if "{{precache}}" in text:
         text = text.replace("{{precache}}", json.dumps(precache_list()))
     return text.replace("{{build}}", build_id())

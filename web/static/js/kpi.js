@@ -62,8 +62,7 @@ async function draw(chartEl, data) {
   const x = data.buckets.map((b) => b.start.slice(5));
   chart.setOption({
     animation: false,
-    grid: { left: 34, right: 34, top: 28, bottom: 22 },
-    legend: { top: 0, textStyle: { fontSize: 11 } },
+    grid: { left: 34, right: 40, top: 10, bottom: 22 },
     tooltip: { trigger: "axis" },
     xAxis: { type: "category", data: x, axisLabel: { fontSize: 10 } },
     yAxis: [
@@ -103,6 +102,7 @@ export async function refresh() {
       : h("p.muted", {}, t("kpi.unavailable")),
     r?.small_sample ? h("p.muted", {}, `※ ${t("kpi.smallSample")}`) : "",
     s?.buckets?.length ? chartEl : "",
+    s?.buckets?.length ? h("p.chart-key", {}, t("kpi.key")) : "",
   );
   draw(chartEl, s).catch((e) => console.warn("chart", e));
 }

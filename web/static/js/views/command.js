@@ -59,7 +59,7 @@ function renderList(data) {
   if (!data) return listEl.replaceChildren(head, h("p.muted", {}, t("list.unavailable")));
   if (data.error) return listEl.replaceChildren(head, h("p.error", {}, data.error.message || String(data.error)));
   listEl.replaceChildren(head,
-    h("p.muted", {}, t("list.count", { n: data.total_exact === false ? `${data.total}+` : data.total, shown: data.items.length })),
+    h("p.muted", {}, t("list.count", { n: data.total_exact === false ? `${data.total}+` : data.total, shown: Math.min(50, data.items.length) })),
     h("ul.cases", { id: "case-list" }, data.items.slice(0, 50).map(item)));
 }
 

@@ -33,7 +33,7 @@ function form() {
   major.addEventListener("change", () => {
     const subs = cats.filter((c) => c.parent_code === major.value);
     minor.replaceChildren(h("option", { value: "" }, t("field.pick")),
-      subs.map((c) => h("option", { value: c.code }, `${c.code} ${i18n.pick(c, "name")}`)));
+      ...subs.map((c) => h("option", { value: c.code }, `${c.code} ${i18n.pick(c, "name")}`)));
     minor.disabled = !subs.length;
   });
   const f = h("form.form", { id: "report-form", "aria-labelledby": "report-h", novalidate: true },
@@ -83,7 +83,10 @@ async function setPoint(lat, lon, source) {
   const out = document.getElementById("f-located");
   const btn = document.getElementById("f-submit");
   if (marker) marker.setLatLng([lat, lon]);
-  else marker = L.marker([lat, lon], { keyboard: false, title: t("field.point") }).addTo(ctx.map);
+  else {
+    const icon = L.divIcon({ className: "report-pin", html: '<span aria-hidden="true">✚</span>', iconSize: [28, 28] });
+    marker = L.marker([lat, lon], { icon, keyboard: false, title: t("field.point") }).addTo(ctx.map);
+  }
   const inside = mapmod.insideDistrict(lon, lat);
   if (inside === false) {
     out.textContent = `✕ ${t("field.outside")}`;
