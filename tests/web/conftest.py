@@ -164,11 +164,49 @@ def shot(page: object, name: str) -> Path:
     return path
 
 
+TEST_PASSWORD = "Gridmap-browser-test-2026"
+_made_users: set[str] = set()
+
+
+def ensure_user(engine, username: str, role: str, grids: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    """An account with TEST_PASSWORD, where the server has accounts (else dev headers apply)."""
+    try:
+        from gis.accounts.users import UserIn, create_user
+    except ImportError:
+        return
+    if username in _made_users:
+        return
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        exists = session.execute(
+            text("SELECT 1 FROM users WHERE username = :u"), {"u": username}
+        ).scalar()
+        if not exists:
+            create_user(
+                session=session,
+                user_in=UserIn(username, role, grids=grids),
+                password=TEST_PASSWORD,
+                actor="browser-tests",
+            )
+            session.commit()
+    _made_users.add(username)
+
+
 def sign_in(page: object, username: str, role: str) -> None:
-    """Sign in through the dialog (development sign-in picks the role)."""
+    """Sign in through the dialog: password with accounts, else the development role picker."""
     page.click("#signin-btn")  # type: ignore[attr-defined]
     page.fill("#signin-form [name=username]", username)  # type: ignore[attr-defined]
     if page.is_visible("#signin-form [name=role]"):  # type: ignore[attr-defined]
         page.select_option("#signin-form [name=role]", role)  # type: ignore[attr-defined]
+    else:
+        page.fill("#signin-form [name=password]", TEST_PASSWORD)  # type: ignore[attr-defined]
     page.click("#signin-form button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_selector("#signin", state="hidden")  # type: ignore[attr-defined]
+
+
+def login(page: object, engine, username: str, role: str, grids: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    """Make sure the account exists (where accounts exist), then sign in through the dialog."""
+    ensure_user(engine, username, role, grids)
+    sign_in(page, username, role)

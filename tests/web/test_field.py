@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 import sqlalchemy as sa
 
-from tests.web.conftest import shot, sign_in
+from tests.web.conftest import login, shot
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 GRID = "630202001001005"
@@ -63,13 +63,13 @@ def test_worker_taps_map_sees_grid_and_commander_sees_case_live(  # type: ignore
     cmd = open_context().new_page()
     cmd.goto(f"{server}/#v=command&m=16/{lat}/{lon}")
     cmd.wait_for_selector("body[data-ready='1']")
-    sign_in(cmd, "commander1", "commander")
+    login(cmd, engine, "commander1", "commander")
     cmd.wait_for_selector("body[data-live='1']")
 
     field = open_context(**PHONE).new_page()
     field.goto(f"{server}/#v=field&m=17/{lat}/{lon}")
     field.wait_for_selector("body[data-ready='1']")
-    sign_in(field, f"wg{GRID}", "field_staff")
+    login(field, engine, f"wg{GRID}", "field_staff", (GRID,))
     _tap_centre(field)
     field.wait_for_selector(f"#f-located[data-grid='{GRID}']")
     description = "浏览器测试：点选上报的暴露垃圾"
@@ -84,11 +84,11 @@ def test_worker_taps_map_sees_grid_and_commander_sees_case_live(  # type: ignore
     shot(cmd, "command-live")
 
 
-def test_tap_outside_district_is_refused_on_the_spot(server, open_context) -> None:  # type: ignore[no-untyped-def]
+def test_tap_outside_district_is_refused_on_the_spot(server, open_context, engine) -> None:  # type: ignore[no-untyped-def]
     page = open_context(**PHONE).new_page()
     page.goto(f"{server}/#v=field&m=12/36.30/102.80")  # south-east, outside the outline
     page.wait_for_selector("body[data-ready='1']")
-    sign_in(page, f"wg{GRID}", "field_staff")
+    login(page, engine, f"wg{GRID}", "field_staff", (GRID,))
     _tap_centre(page)
     page.wait_for_selector("#f-located.bad")
     assert page.is_disabled("#f-submit")
@@ -101,7 +101,7 @@ def test_offline_report_is_queued_and_stored_exactly_once(server, open_context, 
     page = ctx.new_page()
     page.goto(f"{server}/#v=field&m=17/{lat}/{lon}")
     page.wait_for_selector("body[data-ready='1']")
-    sign_in(page, f"wg{GRID}", "field_staff")
+    login(page, engine, f"wg{GRID}", "field_staff", (GRID,))
     page.wait_for_timeout(300)  # the district outline is in
 
     ctx.context.set_offline(True)

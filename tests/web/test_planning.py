@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.web.conftest import shot, sign_in
+from tests.web.conftest import login, shot
 
 
 def test_planner_sees_register_and_timeline_of_seed_projects(server, open_context, engine) -> None:  # type: ignore[no-untyped-def]
@@ -15,7 +15,7 @@ def test_planner_sees_register_and_timeline_of_seed_projects(server, open_contex
     page = ctx.new_page()
     page.goto(f"{server}/#v=planning")
     page.wait_for_selector("body[data-ready='1']")
-    sign_in(page, "planner1", "planner")
+    login(page, engine, "planner1", "planner")
     page.wait_for_selector(".gantt .g-row[data-project]")
     rows = page.locator(".gantt .g-row[data-project]")
     assert rows.count() == 9

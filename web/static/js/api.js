@@ -15,10 +15,11 @@ export class ApiError extends Error {
 const PUBLIC = /^\/api\/v1\/(locate|nearest|nearby|convert)\b/;
 
 /** fetch() with the caller's credentials; parses JSON; throws ApiError on 4xx/5xx. */
-export async function request(path, { method = "GET", json, body, headers = {}, signal } = {}) {
+export async function request(path, { method = "GET", json, body, headers = {}, signal, retried = false } = {}) {
   if (!auth.user() && path.startsWith("/api/") && !PUBLIC.test(path)) {
     throw new ApiError(401, { detail: { message: t("auth.required") } });
   }
+  await auth.fresh();
   const h = { Accept: "application/json", ...auth.headers(), ...headers };
   if (json !== undefined) {
     h["Content-Type"] = "application/json";
@@ -28,6 +29,9 @@ export async function request(path, { method = "GET", json, body, headers = {}, 
   if (res.status === 204) return null;
   const type = res.headers.get("content-type") || "";
   const data = type.includes("json") ? await res.json().catch(() => null) : await res.text();
+  if (res.status === 401 && !retried && (await auth.refresh())) {
+    return request(path, { method, json, body: json === undefined ? body : undefined, headers, signal, retried: true });
+  }
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }

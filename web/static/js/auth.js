@@ -1,6 +1,6 @@
-// Who is signed in. Sign-in goes to the accounts API (POST /api/v1/auth/login → bearer token);
-// where that API is absent (development/test/demo servers), the development headers
-// X-Gridmap-User / X-Gridmap-Role are sent instead, as the server's security module describes.
+// Who is signed in. With the accounts API: OAuth2 password flow at POST /auth/token (bearer
+// access token, rotated refresh token), then GET /auth/me for role, grids and department.
+// Servers without it (older test set-ups) take the development headers X-Gridmap-User/Role.
 import * as config from "./config.js";
 
 const KEY = "gridmap.session";
@@ -10,12 +10,13 @@ const listeners = [];
 export const user = () => session;
 export const role = () => session?.role || "anonymous";
 export const onChange = (fn) => listeners.push(fn);
+export const hasAccounts = () => config.has("/auth/token", "POST");
 
-function save(next) {
+function save(next, notify = true) {
   session = next;
   if (next) localStorage.setItem(KEY, JSON.stringify(next));
   else localStorage.removeItem(KEY);
-  listeners.forEach((fn) => fn(session));
+  if (notify) listeners.forEach((fn) => fn(session));
 }
 
 /** Headers that say who is calling. */
@@ -28,45 +29,72 @@ export function headers() {
   return h;
 }
 
-/** Sign in with the accounts API, or (development servers) as `role` with the dev headers. */
-export async function signIn({ username, password, role }) {
-  if (!config.has("/api/v1/auth/login", "POST")) {
-    // Development sign-in: demo grid workers are named wg<15-digit grid code>.
-    const m = /^wg(\d{15})$/.exec(username);
-    const grids = m ? [m[1]] : [];
-    save({ username, role: role || "viewer", grids, department: null, display: username, dev: true });
-    return session;
-  }
-  const res = await fetch("/api/v1/auth/login", {
+async function tokenRequest(fields) {
+  const res = await fetch("/auth/token", {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ username, password }),
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+    body: new URLSearchParams(fields),
   });
-  if (res.ok) {
-    const data = await res.json();
-    const u = data.user || {};
-    save({
-      username: u.username || username,
-      role: u.role || data.role,
-      grids: u.grids || data.grids || [],
-      department: u.department || data.department || null,
-      display: u.display_name || u.name || username,
-      token: data.access_token || data.token,
-    });
-    return session;
-  }
-  const body = await res.json().catch(() => ({}));
-  throw new Error(body.detail?.message || body.message || body.detail || `HTTP ${res.status}`);
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.detail?.message || data.message || (typeof data.detail === "string" ? data.detail : `HTTP ${res.status}`));
+  return data;
 }
 
-/** Update fields of the session (e.g. grids found after sign-in). */
-export function update(fields) {
-  if (session) save({ ...session, ...fields });
+async function whoAmI(token) {
+  if (!config.has("/auth/me")) return {};
+  const res = await fetch("/auth/me", { headers: { Authorization: `Bearer ${token}`, Accept: "application/json" } });
+  return res.ok ? res.json() : {};
+}
+
+/** Sign in with the accounts API, or (servers without it) as `role` with the dev headers. */
+export async function signIn({ username, password, role }) {
+  if (!hasAccounts()) {
+    // Development sign-in: demo grid workers are named wg<15-digit grid code>.
+    const m = /^wg(\d{15})$/.exec(username);
+    save({ username, role: role || "viewer", grids: m ? [m[1]] : [], department: null, display: username, dev: true });
+    return session;
+  }
+  const tok = await tokenRequest({ grant_type: "password", username, password });
+  const me = await whoAmI(tok.access_token);
+  save({
+    username: tok.username || username,
+    role: me.role || tok.role,
+    grids: me.grids || [],
+    department: me.department || null,
+    display: me.display_name || tok.username || username,
+    token: tok.access_token,
+    refresh: tok.refresh_token,
+    expires_at: Date.now() + (tok.expires_in || 900) * 1000,
+  });
+  return session;
+}
+
+let refreshing = null;
+/** A fresh access token from the refresh token (rotated); false when that is not possible. */
+export function refresh() {
+  if (!session?.refresh || !navigator.onLine) return Promise.resolve(false);
+  refreshing ??= tokenRequest({ grant_type: "refresh_token", refresh_token: session.refresh })
+    .then((tok) => {
+      save({ ...session, token: tok.access_token, refresh: tok.refresh_token, expires_at: Date.now() + (tok.expires_in || 900) * 1000 }, false);
+      return true;
+    })
+    .catch(() => false)
+    .finally(() => (refreshing = null));
+  return refreshing;
+}
+
+/** Refresh ahead of expiry (a minute early), so a call rarely meets an expired token. */
+export async function fresh() {
+  if (session?.token && session.expires_at && Date.now() > session.expires_at - 60e3) await refresh();
 }
 
 export async function signOut() {
-  if (session?.token && config.has("/api/v1/auth/logout", "POST")) {
-    fetch("/api/v1/auth/logout", { method: "POST", headers: headers() }).catch(() => {});
+  if (session?.refresh && config.has("/auth/logout", "POST")) {
+    fetch("/auth/logout", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: session.refresh }),
+    }).catch(() => {});
   }
   save(null);
 }

@@ -105,6 +105,52 @@ export function live(kase) {
   return addMarker(kase, true);
 }
 
+/** Colour of a value from registry steps [[from, colour], …]. */
+function step(steps, value, fallback) {
+  let out = fallback;
+  for (const [lo, colour] of steps || []) if (Number(value) >= Number(lo)) out = colour;
+  return out;
+}
+
+function densityStyle(style = {}) {
+  const prop = style.choropleth?.property || "count";
+  return (p) => ({
+    fill: true, stroke: false, weight: 0, fillOpacity: style.fill_opacity ?? 0.6,
+    fillColor: step(style.choropleth?.steps, p[prop] ?? 1, "#d7301f"),
+  });
+}
+
+function pointStyle(style = {}) {
+  const cl = style.cluster || {};
+  return (p) => {
+    if (p.cluster) {
+      const n = Number(p[cl.count_property || "count"] ?? 1);
+      const open = Number(p[cl.open_property || "open_count"] ?? 0);
+      const radius = (cl.steps || [[1, 12]]).reduce((r, [lo, px]) => (n >= lo ? px : r), 8) / 2 + 2;
+      return { radius, fill: true, fillColor: cl.color || "#3182bd", fillOpacity: open ? 0.8 : 0.45, color: "#fff", weight: 2 };
+    }
+    const c = style.classes?.[p[style.by || "class_code"]]?.color || "#3182bd";
+    return { radius: style.radius || 5, fill: true, fillColor: c, fillOpacity: 0.9, color: p.overdue ? style.overdue_color || "#f00" : "#fff", weight: p.overdue ? 3 : 1 };
+  };
+}
+
+let specs = [];
+
+/** What the map shows below DETAIL_ZOOM: "incidents" (clusters with counts) or "incident_density". */
+export function setLowZoom(id) {
+  const spec = specs.find((l) => l.id === id) || specs.find((l) => l.id === "incidents");
+  if (tiles) map.removeLayer(tiles);
+  tiles = null;
+  if (!spec) return;
+  tiles = L.vectorGrid.protobuf(catalog.tileUrl([spec.id]), {
+    rendererFactory: L.canvas.tile,
+    maxNativeZoom: DETAIL_ZOOM,
+    interactive: false,
+    vectorTileLayerStyles: { incident_density: densityStyle(spec.style), incidents: pointStyle(spec.style) },
+  });
+  if (map.getZoom() < DETAIL_ZOOM) tiles.addTo(map);
+}
+
 export async function mount(m, opts) {
   map = m;
   onOpen = opts.onOpen;
@@ -112,27 +158,8 @@ export async function mount(m, opts) {
   filters = opts.filters;
   cluster = L.markerClusterGroup({ maxClusterRadius: 50, chunkedLoading: true, showCoverageOnHover: false });
   map.addLayer(cluster);
-  const layers = await catalog.load().catch(() => []);
-  const ids = layers.filter((l) => catalog.SPECIAL.has(l.id)).map((l) => l.id);
-  if (ids.length) {
-    const density = ids.includes("incident_density");
-    tiles = L.vectorGrid.protobuf(catalog.tileUrl([density ? "incident_density" : "incidents"]), {
-      rendererFactory: L.canvas.tile,
-      maxNativeZoom: DETAIL_ZOOM,
-      interactive: false,
-      vectorTileLayerStyles: {
-        incident_density: (p) => {
-          const n = Number(p.count ?? p.n ?? 1);
-          const a = Math.min(0.85, 0.15 + Math.log10(n + 1) / 4);
-          return { fill: true, fillColor: "#d7301f", fillOpacity: a, stroke: false, weight: 0 };
-        },
-        incidents: (p) => {
-          const n = Number(p.count ?? p.point_count ?? 1);
-          return { radius: Math.min(24, 3 + Math.sqrt(n)), fill: true, fillColor: "#d7301f", fillOpacity: 0.6, color: "#fff", weight: 1 };
-        },
-      },
-    });
-  }
+  specs = (await catalog.load().catch(() => [])).filter((l) => catalog.SPECIAL.has(l.id));
+  setLowZoom(opts.density ? "incident_density" : "incidents");
   map.on("moveend", refresh);
   await refresh();
 }

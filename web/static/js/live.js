@@ -49,6 +49,7 @@ async function run(signal) {
       const headers = { Accept: "text/event-stream", ...auth.headers() };
       if (lastId) headers["Last-Event-ID"] = lastId;
       const res = await fetch(PATH, { headers, signal, cache: "no-store" });
+      if (res.status === 401 && (await auth.refresh())) continue;
       if (res.status >= 400 && res.status < 500) {
         statusFn(false);
         return; // not allowed: do not hammer the server

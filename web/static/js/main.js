@@ -54,9 +54,10 @@ function setupSignIn() {
   const dlg = document.getElementById("signin");
   const form = document.getElementById("signin-form");
   const err = form.querySelector(".error");
-  const dev = !config.has("/api/v1/auth/login", "POST");
+  const dev = !auth.hasAccounts();
   form.querySelector(".dev-role").hidden = !dev;
   form.querySelector(".pw").hidden = dev;
+  form.password.required = !dev;
   document.getElementById("signin-btn").addEventListener("click", async () => {
     if (auth.user()) {
       await auth.signOut();
@@ -105,12 +106,14 @@ async function start() {
   renderWho();
   auth.onChange(() => {
     renderWho();
+    mapmod.setHighlight(auth.user()?.grids || []);
     const name = currentName;
     currentName = null;
     show(name);
   });
   i18n.onChange(renderWho);
   mapmod.create(document.getElementById("map"));
+  mapmod.setHighlight(auth.user()?.grids || []);
   await mapmod.loadLayers(document.getElementById("layers"), document.getElementById("legend"));
   ui.setupSearch(document.getElementById("search-form"));
   urlstate.onChange((st) => show(st.v));

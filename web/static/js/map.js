@@ -19,26 +19,34 @@ let district = null; // GeoJSON MultiPolygon coordinates of the real outline
 let layers = [];
 let active = [];
 let tileLayer = null;
+let highlight = new Set(); // my grids (or communities): drawn thick and orange
 const featureClick = [];
 
-/** Leaflet path options from a registry style (Leaflet keys, or Mapbox-like paint keys). */
+/** Leaflet path options from a registry style (its keys, Leaflet's, or Mapbox-like paint keys). */
 export function pathStyle(style = {}, geometryType = "") {
-  const s = { weight: 1, color: "#555", fill: /polygon/i.test(geometryType), fillOpacity: 0.05 };
-  const map2 = {
+  const polygon = /polygon/i.test(geometryType);
+  const s = { weight: 1, color: "#555", fill: polygon, fillOpacity: 0.05 };
+  const keys = {
     color: "color", stroke: "color", "line-color": "color", lineColor: "color",
-    weight: "weight", "line-width": "weight", width: "weight",
+    weight: "weight", stroke_width: "weight", "line-width": "weight", width: "weight",
     fillColor: "fillColor", fill: "fillColor", "fill-color": "fillColor",
-    fillOpacity: "fillOpacity", "fill-opacity": "fillOpacity",
-    opacity: "opacity", "line-opacity": "opacity", dashArray: "dashArray", "line-dasharray": "dashArray",
+    fillOpacity: "fillOpacity", fill_opacity: "fillOpacity", "fill-opacity": "fillOpacity",
+    opacity: "opacity", stroke_opacity: "opacity", "line-opacity": "opacity",
+    dashArray: "dashArray", dash: "dashArray", "line-dasharray": "dashArray",
     radius: "radius", "circle-radius": "radius",
   };
   for (const [k, v] of Object.entries(style)) {
-    if (k in map2 && (typeof v === "string" || typeof v === "number" || Array.isArray(v))) {
-      s[map2[k]] = Array.isArray(v) ? v.join(" ") : v;
-    }
+    if (!(k in keys)) continue;
+    if (v === null && ["stroke", "color", "line-color"].includes(k)) s.stroke = false;
+    else if (typeof v === "string" || typeof v === "number") s[keys[k]] = v;
+    else if (Array.isArray(v)) s[keys[k]] = v.join(" ");
   }
-  if (s.fillColor && !/polygon/i.test(geometryType)) s.fill = true;
-  if (/point/i.test(geometryType)) Object.assign(s, { radius: s.radius || 4, fill: true, fillOpacity: style.fillOpacity ?? 0.8 });
+  if (s.fillColor && !polygon) s.fill = true;
+  if (/point/i.test(geometryType)) {
+    Object.assign(s, { radius: s.radius || 5, fill: true, fillOpacity: style.fill_opacity ?? style.fillOpacity ?? 0.85, weight: s.weight ?? 1 });
+    if (!style.stroke && !style.color) s.color = "#fff";
+    s.fillColor ||= style.color || "#3182bd";
+  }
   return s;
 }
 
@@ -134,6 +142,15 @@ export async function loadLayers(panelEl, legendEl) {
 export const activeLayers = () => [...active];
 export const layerInfo = () => layers;
 export const onFeatureClick = (fn) => featureClick.push(fn);
+
+/** Outline these grid or community codes ("my grids" of a field worker). */
+export function setHighlight(codes) {
+  const next = new Set(codes || []);
+  if ([...next].join() === [...highlight].join()) return;
+  highlight = next;
+  if (map && layers.length) refreshTiles();
+}
+const HIGHLIGHT = { color: "#f5a623", weight: 4, fill: true, fillColor: "#f5a623", fillOpacity: 0.12 };
 export function offFeatureClick(fn) {
   const i = featureClick.indexOf(fn);
   if (i >= 0) featureClick.splice(i, 1);
@@ -153,8 +170,11 @@ function refreshTiles() {
   const styles = {};
   for (const l of layers) {
     const base = pathStyle(l.style, l.geometry_type);
-    styles[l.id] = (props, zoom) =>
-      zoom < l.minzoom || zoom > l.maxzoom ? [] : base;
+    styles[l.id] = (props, zoom) => {
+      if (zoom < l.minzoom || zoom > l.maxzoom) return [];
+      if (highlight.size && (highlight.has(props.code) || (l.id === "grids" && highlight.has(props.community_code)))) return HIGHLIGHT;
+      return base;
+    };
   }
   tileLayer = L.vectorGrid.protobuf(catalog.tileUrl(ids), {
     rendererFactory: L.canvas.tile,

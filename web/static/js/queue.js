@@ -71,7 +71,8 @@ export async function enqueue(report, photos = []) {
   return item;
 }
 
-async function sendOne(item) {
+async function sendOne(item, retried = false) {
+  await auth.fresh();
   let body;
   const headers = { Accept: "application/json", ...auth.headers() };
   if (!Object.keys(auth.headers()).length) Object.assign(headers, item.who);
@@ -84,6 +85,7 @@ async function sendOne(item) {
     headers["Content-Type"] = "application/json";
   }
   const res = await fetch("/api/v1/cases", { method: "POST", headers, body });
+  if (res.status === 401 && !retried && (await auth.refresh())) return sendOne(item, true);
   const data = await res.json().catch(() => ({}));
   return { res, data };
 }

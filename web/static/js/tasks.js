@@ -8,26 +8,15 @@ import { fmtTime, h, toast } from "./ui.js";
 import { t } from "./i18n.js";
 
 const L = window.L;
-let gridLayer = null;
 let mapRef = null;
-
-async function highlightGrids(map) {
-  const codes = auth.user()?.grids || [];
-  if (!codes.length || !config.has("/ogc/collections/{collectionId}/items")) return;
-  gridLayer = L.featureGroup().addTo(map);
-  for (const code of codes) {
-    const data = await api.get(`/ogc/collections/grids/items${api.qs({ code, limit: 1 })}`).catch(() => null);
-    for (const f of data?.features || []) {
-      L.geoJSON(f, { interactive: false, style: { color: "#f5a623", weight: 4, fillOpacity: 0.08 } }).addTo(gridLayer);
-    }
-  }
-  if (gridLayer.getLayers().length) map.fitBounds(gridLayer.getBounds(), { maxZoom: 16 });
-}
 
 function query() {
   const u = auth.user();
   if (!u) return null;
-  if (u.role === "supervisor") return { state: "responded", grid: u.grids?.[0], limit: 50, sort: "deadline_at" };
+  if (u.role === "supervisor") {
+    const g = u.grids?.[0];
+    return { state: "responded", [g && g.length === 12 ? "community" : "grid"]: g, limit: 50, sort: "deadline_at" };
+  }
   if (u.role === "handler") return { state: "dispatched,processing", department: u.department, limit: 50, sort: "deadline_at" };
   if (u.role === "field_staff") return { state: "dispatched,processing", assignee: u.username, limit: 50, sort: "deadline_at" };
   return null;
@@ -83,7 +72,6 @@ function card(kase, refresh) {
 
 export async function mount(el, map) {
   mapRef = map;
-  highlightGrids(map).catch((e) => console.warn("my grids", e));
   const refresh = async () => {
     const q = query();
     el.replaceChildren(h("h2", { id: "tasks-h" }, t("task.mine")));
@@ -103,6 +91,5 @@ export async function mount(el, map) {
 }
 
 export function unmount() {
-  if (gridLayer && mapRef) mapRef.removeLayer(gridLayer);
-  gridLayer = null;
+  mapRef = null;
 }

@@ -22,7 +22,7 @@ let feedEl = null;
 
 function readFilters() {
   const s = urlstate.read();
-  return { category: s.fc || "", state: s.fs || "", window: s.fw || "30d", overdue: s.fo === "1" };
+  return { category: s.fc || "", state: s.fs || "", window: s.fw || "30d", overdue: s.fo === "1", density: s.fd === "1" };
 }
 
 function filtersForm() {
@@ -41,7 +41,13 @@ function filtersForm() {
       h("select", { id: "fl-win", name: "window" },
         ["24h", "7d", "30d", "90d", "all"].map((w) => h("option", { value: w, selected: w === f.window }, t(`window.${w}`))))),
     h("label.check", { for: "fl-od" }, h("input", { id: "fl-od", name: "overdue", type: "checkbox", checked: f.overdue }), ` ${t("filter.overdue")}`),
+    h("label.check", { for: "fl-density" }, h("input", { id: "fl-density", name: "density", type: "checkbox", checked: f.density }), ` ${t("filter.density")}`),
   );
+  form.density.addEventListener("change", (e) => {
+    e.stopPropagation();
+    urlstate.write({ fd: form.density.checked ? "1" : null });
+    incidents.setLowZoom(form.density.checked ? "incident_density" : "incidents");
+  });
   form.addEventListener("change", () => {
     const next = {
       category: form.category.value, state: form.state.value, window: form.window.value, overdue: form.overdue.checked,
@@ -116,7 +122,7 @@ export async function mount({ map, panel, drawer: drawerEl }) {
   const onFeature = (props, e) => gridcard.show(map, props, e.latlng);
   mapmod.onFeatureClick(onFeature);
   offs.push(() => mapmod.offFeatureClick(onFeature));
-  await incidents.mount(map, { filters: readFilters(), onOpen: drawer.open, onList: renderList });
+  await incidents.mount(map, { filters: readFilters(), density: readFilters().density, onOpen: drawer.open, onList: renderList });
   const onMove = () => kpi.refresh();
   map.on("moveend", onMove);
   offs.push(() => map.off("moveend", onMove));
