@@ -65,7 +65,7 @@ def server(engine, pg_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine can take a while
     while True:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2):

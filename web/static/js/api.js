@@ -12,7 +12,7 @@ export class ApiError extends Error {
 }
 
 // API paths open to anonymous callers; the others are not even tried before sign-in.
-const PUBLIC = /^\/api\/v1\/(locate|nearest|nearby|convert)\b/;
+const PUBLIC = /^\/api\/v1\/(locate|nearest|nearby|convert|layers)\b/;
 
 /** fetch() with the caller's credentials; parses JSON; throws ApiError on 4xx/5xx. */
 export async function request(path, { method = "GET", json, body, headers = {}, signal, retried = false } = {}) {

@@ -129,7 +129,10 @@ export async function mount({ map, panel, drawer: drawerEl }) {
   kpi.refresh();
   if (auth.user() && live.available()) {
     offs.push(live.subscribe(onLive));
-    live.onStatus((up) => (document.body.dataset.live = up ? "1" : "0"));
+    live.onStatus((up) => {
+      document.body.dataset.live = up ? "1" : "0";
+      if (feedEl && !feedEl.classList.contains("flash")) feedEl.textContent = t(up ? "live.on" : "live.off");
+    });
     live.start();
   } else {
     feedEl.textContent = auth.user() ? t("live.unavailable") : t("live.signIn");
