@@ -74,8 +74,12 @@ def test_worker_taps_map_sees_grid_and_commander_sees_case_live(  # type: ignore
     field.wait_for_selector(f"#f-located[data-grid='{GRID}']")
     description = "浏览器测试：点选上报的暴露垃圾"
     _report(field, description)
-    field.wait_for_selector("body[data-pending='0']")
+    field.wait_for_function(
+        "() => /630202-\\d{8}-\\d+/.test(document.getElementById('toast').textContent)"
+    )
+    assert field.get_attribute("body", "data-pending") == "0"
     [(case_no, grid)] = _cases_with(engine, description)
+    assert case_no in field.text_content("#toast")
     assert grid == GRID
     shot(field, "field-reported")
 
@@ -127,8 +131,11 @@ def test_offline_report_is_queued_and_stored_exactly_once(server, open_context, 
     page.route("**/api/v1/cases", lose_first_answer)
     ctx.allowed_errors.append("ERR_CONNECTION_RESET")
     ctx.context.set_offline(False)
-    page.wait_for_function("() => window.__lostOnce || true")
-    page.wait_for_timeout(500)
+    for _ in range(200):  # the page sends when it hears it is online again
+        if lost:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
     assert lost == [201]
     assert len(_cases_with(engine, description)) == 1
     assert page.get_attribute("body", "data-pending") == "1"
