@@ -143,6 +143,7 @@ def open_context(browser) -> Iterator[Callable[..., Watched]]:  # type: ignore[n
         kwargs.setdefault("viewport", {"width": 1400, "height": 900})
         kwargs.setdefault("locale", "zh-CN")
         ctx = browser.new_context(**kwargs)
+        ctx.set_default_timeout(90_000)  # this 2-core machine is shared; be patient, not flaky
         w = Watched(ctx)
         made.append(w)
         return w
