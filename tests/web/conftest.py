@@ -48,6 +48,9 @@ def server(engine, pg_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def
         "GRIDMAP_ENV": "test",
         "GRIDMAP_LOG_LEVEL": "WARNING",
     }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log_path = ARTIFACTS / "uvicorn.log"
+    log = log_path.open("wb")  # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -61,8 +64,8 @@ def server(engine, pg_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120  # a loaded 2-core machine can take a while
@@ -73,7 +76,7 @@ def server(engine, pg_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                err = proc.stderr.read().decode() if proc.stderr else ""
+                err = log_path.read_text(errors="replace")
                 raise RuntimeError(f"uvicorn did not start: {err[-2000:]}") from None
             time.sleep(0.2)
     try:
@@ -84,6 +87,7 @@ def server(engine, pg_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 @pytest.fixture(scope="session")
