@@ -1,6 +1,6 @@
 // Service worker: keeps the app shell, its modules and the vendor files so the page reopens
 // with no network; caches the vector tiles already seen. API calls always go to the network
-// (the report queue in IndexedDB handles being offline).
+// (the report queue in IndexedDB handles being offline), except the public layer catalogue.
 const BUILD = "{{build}}";
 const SHELL = `gridmap-shell-${BUILD}`;
 const TILES = "gridmap-tiles";
@@ -8,7 +8,11 @@ const MAX_TILES = 2000;
 const PRECACHE = {{precache}};
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL).then((c) => c.addAll(PRECACHE)).then(() => self.skipWaiting()));
+  event.waitUntil(
+    caches.open(SHELL)
+      .then((c) => c.addAll(PRECACHE).then(() => c.add("/api/v1/layers").catch(() => {})))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener("activate", (event) => {
@@ -65,7 +69,7 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/vendor/")) event.respondWith(cacheFirst(req));
   else if (url.pathname.startsWith("/tiles/")) event.respondWith(tile(req));
   else if (req.mode === "navigate" && url.pathname === "/") event.respondWith(networkFirst(new Request("/"), SHELL));
-  else if (url.pathname.startsWith("/static/") || ["/app-config.json", "/manifest.webmanifest", "/district.geojson"].includes(url.pathname)) {
+  else if (url.pathname.startsWith("/static/") || ["/app-config.json", "/manifest.webmanifest", "/district.geojson", "/api/v1/layers"].includes(url.pathname)) {
     event.respondWith(networkFirst(req, SHELL));
   }
 });
