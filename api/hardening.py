@@ -42,6 +42,14 @@ CSP = (
     "worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+# Map reports (/reports/*.html) are self-contained pages with their scripts inlined (they must
+# open offline as files too): inline code may run, but nothing may be loaded or sent anywhere.
+REPORT_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src data:; connect-src 'none'; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+REPORT_PAGES = re.compile(r"^/reports/.*\.html$")
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -114,11 +122,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         https = scope.get("scheme") == "https"
+        report = bool(REPORT_PAGES.match(scope.get("path", "")))
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
+                if report and b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", REPORT_CSP.encode()))
+                    present.add(b"content-security-policy")
                 headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
                 if https:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))

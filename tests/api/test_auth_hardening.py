@@ -49,6 +49,31 @@ def test_security_headers_and_csp(client: TestClient) -> None:
     assert client.get("/no/such/page").headers["x-frame-options"] == "DENY"
 
 
+def test_report_pages_may_run_inline_code_but_load_nothing() -> None:
+    import asyncio
+
+    from api.hardening import SecurityHeaders
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def csp(path: str) -> str:
+        sent: list[dict] = []
+
+        async def send(message):  # type: ignore[no-untyped-def]
+            sent.append(message)
+
+        scope = {"type": "http", "path": path, "scheme": "http"}
+        asyncio.run(SecurityHeaders(app)(scope, None, send))  # type: ignore[arg-type]
+        return dict(sent[0]["headers"])[b"content-security-policy"].decode()
+
+    report = csp("/reports/projects.html")
+    assert "script-src 'unsafe-inline'" in report and "connect-src 'none'" in report
+    assert "http" not in report
+    assert "unsafe-inline" not in csp("/").split("script-src")[1].split(";")[0]
+
+
 def test_cors_is_off_by_default(client: TestClient) -> None:
     r = client.options(
         "/healthz",
