@@ -92,14 +92,23 @@ def server(engine, pg_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    import asyncio
+
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    # A test elsewhere in the suite can leave an event loop marked as running in this
+    # thread; Playwright's sync API refuses to start then. Browser tests run no loop.
+    leftover = asyncio._get_running_loop()
+    asyncio._set_running_loop(None)
+    try:
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield b
+            finally:
+                b.close()
+    finally:
+        asyncio._set_running_loop(leftover)
 
 
 class Watched:
