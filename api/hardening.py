@@ -1,4 +1,6 @@
-"""HTTP hardening: security headers, request size limits, rate limits, CORS, upload sniffing.
+"""HTTP hardening: security headers, request size limits, rate limits, CORS.
+
+Upload type sniffing lives in :mod:`gis.sniff` (re-exported here); every upload route uses it.
 
 Installed by ``api.main.create_app`` with ``hardening.install(app)``. Settings come from the
 environment with the prefix ``GRIDMAP_HTTP_``:
@@ -31,8 +33,11 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gis.errors import InvalidInput, SetupError
+from gis.errors import SetupError
 from gis.settings import DEFAULT_SECRET, Settings
+from gis.sniff import require_media_type, sniff_media_type
+
+__all__ = ["HardeningSettings", "check_secret", "install", "require_media_type", "sniff_media_type"]
 
 log = logging.getLogger("gridmap.hardening")
 
@@ -290,64 +295,3 @@ def install(app: FastAPI, hardening: HardeningSettings | None = None) -> None:
         )
     app.add_middleware(BodyLimit, json_bytes=h.max_json_bytes, upload_bytes=h.max_upload_bytes)
     app.add_middleware(SecurityHeaders)
-
-
-# --- upload type sniffing: trust the bytes, not the name or the declared type -------------
-
-_MAGIC: tuple[tuple[bytes, int, str], ...] = (
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"GIF87a", 0, "image/gif"),
-    (b"GIF89a", 0, "image/gif"),
-    (b"%PDF-", 0, "application/pdf"),
-    (b"PK\x03\x04", 0, "application/zip"),
-    (b"SQLite format 3\x00", 0, "application/geopackage+sqlite3"),
-)
-
-
-def sniff_media_type(head: bytes) -> str | None:
-    """The media type the first bytes of an upload show, or None when unknown.
-
-    Recognises JPEG, PNG, GIF, WebP, HEIC/HEIF, PDF, ZIP (Shapefile bundles, XLSX),
-    SQLite/GeoPackage, and JSON/GeoJSON or CSV text.
-    """
-    for magic, offset, media in _MAGIC:
-        if head[offset : offset + len(magic)] == magic:
-            return media
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif"):
-        return "image/heic"
-    try:
-        text = head[:4096].decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Cut mid-character at the end of the sample: retry without the last bytes.
-        try:
-            text = head[:4093].decode("utf-8-sig", errors="strict")
-        except UnicodeDecodeError:
-            return None
-    stripped = text.lstrip()
-    if stripped[:1] in ("{", "["):
-        return "application/json"
-    if "\x00" not in text and ("," in text or "\t" in text) and "<" not in stripped[:1]:
-        return "text/csv"
-    return None
-
-
-def require_media_type(head: bytes, allowed: Iterable[str], *, field: str = "file") -> str:
-    """The sniffed type of an upload if it is one of ``allowed``.
-
-    Raises
-    ------
-    InvalidInput
-        The content is of another (or an unknown) type, whatever its name says.
-    """
-    allowed = tuple(allowed)
-    found = sniff_media_type(head)
-    if found not in allowed:
-        raise InvalidInput(
-            f"文件内容类型 {found or '未知'} 不被接受，应为 {', '.join(allowed)} "
-            f"(file content is {found or 'unknown'}, expected {', '.join(allowed)})",
-            field=field,
-        )
-    return found  # type: ignore[return-value]

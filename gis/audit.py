@@ -71,6 +71,7 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     client: str | None = None,
+    role: str | None = None,
 ) -> int:
     """Append one audit row in the caller's transaction; returns its id.
 
@@ -88,11 +89,13 @@ def record(
         JSON-able snapshots; keys such as ``password_hash`` are masked.
     client
         The client's address; taken from ``actor.client`` when not given.
+    role
+        The actor's role when ``actor`` is a username (a principal brings its own).
     """
     if not action or not object_type:
         raise ValueError("audit.record needs an action and an object_type")
     if isinstance(actor, str) or actor is None:
-        username, role = actor, None
+        username = actor
     else:
         username, role = actor.username, getattr(actor, "role", None)
         client = client or getattr(actor, "client", None)

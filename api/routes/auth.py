@@ -100,8 +100,10 @@ def token(
     summary="退出登录 (spend the refresh token of this device)",
     dependencies=[Depends(allow(public=True))],
 )
-def logout(body: RefreshIn, session: SessionDep) -> Response:
-    tokens.revoke_refresh_token(session=session, token=body.refresh_token)
+def logout(body: RefreshIn, request: Request, session: SessionDep) -> Response:
+    tokens.revoke_refresh_token(
+        session=session, token=body.refresh_token, client=client_address(request)
+    )
     session.commit()
     return Response(status_code=204)
 

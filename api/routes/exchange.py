@@ -72,6 +72,8 @@ async def post_import(
             dry_run=dry_run,
             valid_from=valid_from,
             actor=principal.username or "admin",
+            actor_role=principal.role,
+            client=principal.client,
         )
         report = run_import(session=session, request=request)
     body: dict[str, Any] = report.to_dict()

@@ -54,7 +54,7 @@ def list_units(
 @router.post("/cobuilding-units", status_code=201, summary="登记共驻共建单位 (register a unit)")
 def create_unit(unit_in: UnitIn, session: SessionDep, principal: Writer) -> dict[str, Any]:
     with session.begin():
-        return registers.create_unit(session=session, unit_in=unit_in)
+        return registers.create_unit(session=session, unit_in=unit_in, actor=principal)
 
 
 @router.get("/activities", summary="社区活动 (community activities)")
@@ -77,5 +77,5 @@ def create_activity(
 ) -> dict[str, Any]:
     with session.begin():
         return registers.create_activity(
-            session=session, activity_in=activity_in, today=local_today()
+            session=session, activity_in=activity_in, today=local_today(), actor=principal
         )

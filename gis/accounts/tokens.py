@@ -152,16 +152,36 @@ def rotate_refresh_token(
     row.revoked_at = now
     row.replaced = True
     new = issue_refresh_token(session=session, user=user, days=days, client=client)
+    audit.record(
+        session=session,
+        actor=user,
+        action="auth.refresh",
+        object_type="user",
+        object_id=user.username,
+        client=client,
+    )
     session.commit()
     return user, new
 
 
-def revoke_refresh_token(*, session: Session, token: str) -> None:
-    """Spend a refresh token (sign-out on this device). Unknown tokens are ignored."""
+def revoke_refresh_token(*, session: Session, token: str, client: str | None = None) -> None:
+    """Spend a refresh token (sign-out on this device), audited as ``auth.logout``.
+    Unknown or spent tokens are ignored."""
     if not isinstance(token, str) or len(token) > 200:
         return
-    session.execute(
+    user_id = session.execute(
         sa.update(RefreshToken)
         .where(RefreshToken.token_hash == _digest(token), RefreshToken.revoked_at.is_(None))
         .values(revoked_at=sa.func.now())
-    )
+        .returning(RefreshToken.user_id)
+    ).scalar()
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is not None:
+        audit.record(
+            session=session,
+            actor=user,
+            action="auth.logout",
+            object_type="user",
+            object_id=user.username,
+            client=client,
+        )

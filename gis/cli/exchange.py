@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from gis.cli.accounts import _actor as cli_actor  # cli:<login name>, for the audit log
 from gis.cli.common import console, friendly, progress_bar
 from gis.db import make_engine, make_sessionmaker, resolve_url
 from gis.exchange.report import ImportReport
@@ -92,7 +93,8 @@ def register(app: typer.Typer) -> None:
             encoding=encoding,
             dry_run=dry_run,
             valid_from=vf,
-            actor="cli",
+            actor=cli_actor(),
+            actor_role="admin",
             max_bytes=max_mb * 2**20,
         )
         with _session() as session, progress_bar() as update:

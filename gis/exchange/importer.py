@@ -21,6 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gis import audit
 from gis import crs as crs_mod
 from gis.errors import Unprocessable
 from gis.exchange import staging, writers
@@ -51,6 +52,8 @@ class ImportRequest:
     dry_run: bool = False
     valid_from: date | None = None
     actor: str = "cli"
+    actor_role: str | None = None
+    client: str | None = None  # the uploader's address (for the audit log)
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
@@ -245,7 +248,7 @@ def _write(
 
 def _log(session: Session, request: ImportRequest, report: ImportReport, valid_from: date) -> int:
     warnings = [p.__dict__ for p in report.problems if p.severity == "warning"]
-    return int(
+    run_id = int(
         session.execute(
             sa.text(
                 "INSERT INTO import_runs (actor, layer, file_name, file_format, source_crs, "
@@ -268,3 +271,24 @@ def _log(session: Session, request: ImportRequest, report: ImportReport, valid_f
             },
         ).scalar_one()
     )
+    audit.record(
+        session=session,
+        actor=request.actor,
+        role=request.actor_role,
+        client=request.client,
+        action="import.run",
+        object_type="import",
+        object_id=run_id,
+        after={
+            "layer": report.layer,
+            "file": report.file,
+            "format": report.format,
+            "source_crs": report.source_crs,
+            "encoding": report.encoding,
+            "rows": report.rows,
+            "written": report.written,
+            "generation_valid_from": valid_from if report.valid_from else None,
+            "warnings": len(warnings),
+        },
+    )
+    return run_id

@@ -24,6 +24,7 @@ import shapely
 
 from gis.errors import InvalidInput, TooLarge, Unprocessable
 from gis.exchange.schema import LAT_ALIASES, LON_ALIASES, WKT_ALIASES
+from gis.sniff import SHAPE, require_file_type
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 FORMATS = {
@@ -34,6 +35,15 @@ FORMATS = {
     ".json": "geojson",
     ".csv": "csv",
     ".xlsx": "xlsx",
+}
+# What the first bytes of each format must show (the name alone is never trusted).
+CONTENT = {
+    "gpkg": ("application/geopackage+sqlite3",),
+    "shp-zip": ("application/zip",),
+    "xlsx": ("application/zip",),
+    "shp": (SHAPE,),
+    "geojson": ("application/json",),
+    "csv": ("text/csv",),
 }
 _CPG = {
     "utf-8": "utf-8",
@@ -103,7 +113,8 @@ def read_source(
     Raises
     ------
     InvalidInput
-        Unknown file type or encoding.
+        Unknown file type or encoding; content that is not what the name says (the first
+        bytes are sniffed: a PNG named ``.geojson`` is refused).
     TooLarge
         The file is larger than ``max_bytes``.
     Unprocessable
@@ -127,6 +138,7 @@ def read_source(
             "split it or raise the limit (--max-mb)",
             field="file",
         )
+    require_file_type(path, CONTENT[fmt], field="file")
     if encoding is not None:
         encoding = _codec(encoding)
     if fmt == "csv":

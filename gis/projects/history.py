@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from gis import audit
 from gis.errors import NotFound
 
 
@@ -108,7 +109,8 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    """Write one history row (in the caller's transaction)."""
+    """Write one history row and its audit row (``project.<action>``), in the caller's
+    transaction."""
     session.execute(
         sa.text(
             "INSERT INTO project_history (project_id, actor, actor_role, action, before, after) "
@@ -122,6 +124,15 @@ def record(
             "b": json.dumps(before, ensure_ascii=False) if before is not None else None,
             "a": json.dumps(after, ensure_ascii=False) if after is not None else None,
         },
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action=f"project.{action}",
+        object_type="project",
+        object_id=project_id,
+        before=before,
+        after=after,
     )
 
 

@@ -21,22 +21,11 @@ from gis.errors import InvalidInput, NotFound, TooLarge, Unprocessable
 from gis.projects import history
 from gis.projects.config import REPORT_MAX_DISTANCE_M
 from gis.projects.schemas import ReportIn
+from gis.sniff import HEAD_BYTES, require_media_type
 from gis.spatial.locate import to_storage_crs
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
-PHOTO_TYPES = {  # magic bytes → (content type, extension)
-    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
-}
-
-
-def _sniff(data: bytes) -> tuple[str, str] | None:
-    for magic, kind in PHOTO_TYPES.items():
-        if data.startswith(magic):
-            return kind
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ("image/webp", ".webp")
-    return None
+PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
 
 def _project_exists(session: Session, project_id: int) -> None:
@@ -213,11 +202,8 @@ def add_photo(
         )
     if not data:
         raise InvalidInput("照片为空 (empty file)", field="file")
-    kind = _sniff(data)
-    if kind is None:
-        raise InvalidInput(
-            "照片须为 JPEG、PNG 或 WebP (photo must be JPEG, PNG or WebP)", field="file"
-        )
+    media = require_media_type(data[:HEAD_BYTES], PHOTO_TYPES, field="file")
+    kind = (media, PHOTO_TYPES[media])  # by content; the name sent is only kept as a label
     digest = hashlib.sha256(data).hexdigest()
     rel = Path("projects") / str(project_id) / f"{digest}{kind[1]}"
     target = media_dir / rel

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
+from gis import audit
 from gis.errors import InvalidInput, NotFound, Unprocessable
 from gis.spatial.locate import locate
 
@@ -146,8 +147,11 @@ def _place(session: Session, lon: float, lat: float, crs: str) -> tuple[str, flo
     return loc.community_code, loc.lon, loc.lat
 
 
-def create_unit(*, session: Session, unit_in: UnitIn) -> dict[str, Any]:
-    """Register a co-building unit at a point in the district (its community is found)."""
+def create_unit(
+    *, session: Session, unit_in: UnitIn, actor: audit.Actor | str | None
+) -> dict[str, Any]:
+    """Register a co-building unit at a point in the district (its community is found);
+    audited as ``cobuilding_unit.create`` in the same transaction."""
     community, x, y = _place(session, unit_in.lon, unit_in.lat, unit_in.crs)
     uid = session.execute(
         sa.text(
@@ -167,11 +171,23 @@ def create_unit(*, session: Session, unit_in: UnitIn) -> dict[str, Any]:
             "y": y,
         },
     ).scalar_one()
+    after = {**unit_in.model_dump(), "lon": x, "lat": y, "community_code": community}
+    audit.record(
+        session=session,
+        actor=actor,
+        action="cobuilding_unit.create",
+        object_type="cobuilding_unit",
+        object_id=uid,
+        after=after,
+    )
     return {"id": uid, "community_code": community}
 
 
-def create_activity(*, session: Session, activity_in: ActivityIn, today: date) -> dict[str, Any]:
-    """Record a community activity (not dated in the future)."""
+def create_activity(
+    *, session: Session, activity_in: ActivityIn, today: date, actor: audit.Actor | str | None
+) -> dict[str, Any]:
+    """Record a community activity (not dated in the future); audited as
+    ``activity.create`` in the same transaction."""
     if activity_in.held_on > today:
         raise Unprocessable(
             f"活动日期不能在未来 (held_on {activity_in.held_on} is after today {today})",
@@ -196,6 +212,14 @@ def create_activity(*, session: Session, activity_in: ActivityIn, today: date) -
             "y": y,
         },
     ).scalar_one()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="activity.create",
+        object_type="community_activity",
+        object_id=aid,
+        after={**activity_in.model_dump(), "lon": x, "lat": y, "community_code": community},
+    )
     return {"id": aid, "community_code": community}
 
 

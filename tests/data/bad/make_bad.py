@@ -27,6 +27,15 @@ HERE = Path(__file__).resolve().parent
 COMMUNITY = "630202001001"
 
 
+def _png() -> bytes:
+    """A 1×1 PNG."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def _shp_zip(
     gdf: gpd.GeoDataFrame,
     name: str,
@@ -82,7 +91,7 @@ def main() -> None:
     add("no_shp_in_zip.zip", "grids", "no .shp in the zip")
     # 5. not a zip at all
     (HERE / "not_a_zip.zip").write_text("this is not a zip archive\n")
-    add("not_a_zip.zip", "grids", "damaged or truncated")
+    add("not_a_zip.zip", "grids", "file content is unknown, expected application/zip")
     # 6. empty file
     (HERE / "empty.geojson").write_bytes(b"")
     add("empty.geojson", "grids", "the file is empty")
@@ -235,6 +244,11 @@ def main() -> None:
     # 29. a CRS that is not one
     grids.to_file(HERE / "unknown_crs_given.geojson")
     add("unknown_crs_given.geojson", "grids", "invalid crs", crs="epsg:999999")
+    # 30. a PNG renamed to .geojson, 31. a GeoPackage renamed to .csv: content, not name
+    (HERE / "photo_renamed.geojson").write_bytes(_png())
+    add("photo_renamed.geojson", "grids", "file content is image/png")
+    shutil.copy(HERE / "degrees_as_4543.gpkg", HERE / "geopackage_renamed.csv")
+    add("geopackage_renamed.csv", "facilities", "file content is application/geopackage+sqlite3")
     (HERE / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     print(f"{len(manifest)} files in {HERE}")
     shutil.rmtree(HERE / "__pycache__", ignore_errors=True)
