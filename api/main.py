@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from api import errors, hardening
+from api import docs, errors, hardening
 from api.routes import (
     audit,
     auth,
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         version="0.1.0",
         description="PostGIS-backed grid management: map layers, spatial queries, cases.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from local assets (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     errors.install(app)
     hardening.install(app)
+    docs.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
         setup = getattr(module, "setup", None)
