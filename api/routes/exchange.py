@@ -13,10 +13,19 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import SessionDep
 from api.security import PrincipalDep, allow
 from gis.errors import InvalidInput, TooLarge
-from gis.exchange.export import ExportQuery, export_layer, parse_bbox, parse_datetime
+from gis.exchange.export import (
+    ExportQuery,
+    RowFilter,
+    catalogue_filter,
+    catalogue_layer,
+    export_layer,
+    parse_bbox,
+    parse_datetime,
+)
 from gis.exchange.importer import ImportRequest, run_import
 from gis.exchange.readers import DEFAULT_MAX_BYTES, FORMATS
 from gis.exchange.runs import list_imports
+from layers import cql, registry
 
 router = APIRouter(prefix="/exchange", tags=["exchange"])
 CHUNK = 1 << 20
@@ -112,9 +121,22 @@ def get_export(
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
     datetime: Annotated[str | None, Query(description="instant or a/b (.. open)")] = None,
     community: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
+    filter_: Annotated[
+        str | None,
+        Query(alias="filter", max_length=4000, description="CQL2 over the layer's queryables"),
+    ] = None,
+    filter_lang: Annotated[
+        str | None, Query(alias="filter-lang", description="cql2-text (default) | cql2-json")
+    ] = None,
 ) -> Response:
-    """Download a layer as a file; personal fields only for roles that may see them."""
+    """Download a layer as a file; personal fields only for roles that may see them.
+
+    ``filter`` is CQL2 over the queryables of the layer's map collection (``/ogc/collections/
+    {id}/queryables``: townships, communities, grids, facilities, construction_sites for
+    ``projects``, incidents for ``cases``), as on the OGC items.
+    """
     start, end = parse_datetime(datetime)
+    row_filter = compile_filter(layer, filter_, filter_lang, personal=principal.sees_personal)
     result = export_layer(
         session=session,
         query=ExportQuery(
@@ -125,6 +147,7 @@ def get_export(
             end=end,
             community=community,
             sees_personal=principal.sees_personal,
+            filter=row_filter,
         ),
     )
     return Response(
@@ -135,3 +158,17 @@ def get_export(
             "X-Feature-Count": str(result.count),
         },
     )
+
+
+def compile_filter(
+    layer: str, text: str | None, lang: str | None, *, personal: bool
+) -> RowFilter | None:
+    """A CQL2 filter on an export layer, checked against its catalogue spec (400 naming
+    ``layer``, ``filter`` or ``filter-lang``); None without a filter."""
+    if text is None:
+        if lang is not None and lang not in cql.LANGS:
+            cql.parse("", lang=lang)  # names filter-lang
+        return None
+    spec = registry.get(catalogue_layer(layer), field="layer")
+    condition = cql.to_sql(cql.parse(text, lang=lang), spec=spec, personal=personal)
+    return catalogue_filter(layer=layer, spec=spec, condition=condition, personal=personal)

@@ -120,6 +120,12 @@ def register(app: typer.Typer) -> None:
             help="时间或区间 2026-01-01T00:00:00Z/.. (boundaries: in effect then)",
         ),
         community: str = typer.Option(None, "--community", help="社区代码 (12 digits)"),
+        filter_: str = typer.Option(
+            None,
+            "--filter",
+            help='CQL2 过滤 (filter on the map layer\'s queryables), e.g. "households > 400"',
+        ),
+        filter_lang: str = typer.Option("cql2-text", "--filter-lang", help="cql2-text | cql2-json"),
         personal: bool = typer.Option(
             False, "--personal", help="包含个人信息 (include names and phones)"
         ),
@@ -137,6 +143,20 @@ def register(app: typer.Typer) -> None:
         }
         fmt = fmt or ext.get(output.suffix.lower(), "")
         start, end = parse_datetime(datetime_)
+        row_filter = None
+        if filter_ is not None:
+            # The command line, like the API, sits above ``layers``: the filter is checked
+            # against the layer catalogue's queryables and compiled there.
+            from gis.exchange.export import catalogue_filter, catalogue_layer
+            from layers import cql, registry
+
+            spec = registry.get(catalogue_layer(layer), field="layer")
+            condition = cql.to_sql(
+                cql.parse(filter_, lang=filter_lang), spec=spec, personal=personal
+            )
+            row_filter = catalogue_filter(
+                layer=layer, spec=spec, condition=condition, personal=personal
+            )
         query = ExportQuery(
             layer=layer,
             format=fmt,
@@ -145,6 +165,7 @@ def register(app: typer.Typer) -> None:
             end=end,
             community=community,
             sees_personal=personal,
+            filter=row_filter,
         )
         with _session() as session:
             result = export_layer(session=session, query=query)

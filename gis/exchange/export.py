@@ -1,9 +1,17 @@
-"""Export a layer, filtered like the OGC items (bbox, datetime), to a file.
+"""Export a layer, filtered like the OGC items (bbox, datetime, CQL2), to a file.
 
 Formats: GeoPackage, Shapefile (zipped, UTF-8 with a ``.cpg`` so Chinese text survives),
 GeoJSON, CSV (UTF-8 with BOM, lon/lat for points and WKT for polygons) and XLSX. Column
 names are the ones :mod:`gis.exchange.importer` reads, so an export imports back unchanged.
 For boundary layers ``datetime`` selects the generation(s) in effect then.
+
+CQL2 filters are evaluated against the layer as the map catalogue (``layers/``) shows it —
+its queryable properties, its source and its row rules — and reach the export as a
+:class:`RowFilter`: the exported rows whose key is among the catalogue rows matching the
+filter. ``gis`` does not import ``layers``: the caller (API route, CLI) compiles the filter
+with ``layers.cql`` and the catalogue spec named by :data:`CATALOGUE`, then calls
+:func:`catalogue_filter`. For boundary layers the filter is evaluated on the current
+generation and selects by code.
 """
 
 from __future__ import annotations
@@ -15,13 +23,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, Unprocessable
@@ -71,6 +78,86 @@ PERSONAL = {
 TIME_COLUMN = {"facilities": "updated_at", "projects": "created_at", "cases": "reported_at"}
 GEOM_COLUMN = {"projects": "site"}
 BOUNDARY = frozenset({"townships", "communities", "grids"})
+# export layer → (catalogue layer, key column of the export's table, key in the catalogue)
+CATALOGUE: dict[str, tuple[str, str, str]] = {
+    "townships": ("townships", "code", "s.code"),
+    "communities": ("communities", "code", "s.code"),
+    "grids": ("grids", "code", "s.code"),
+    "facilities": ("facilities", "id", "s.id"),
+    "projects": ("construction_sites", "id", "s.id"),
+    "cases": ("incidents", "id", "s.id"),
+}
+
+
+class CatalogueLayer(Protocol):
+    """What :func:`catalogue_filter` reads of a catalogue spec (``layers.spec.LayerSpec``)."""
+
+    @property
+    def source(self) -> str: ...
+
+    def row_filter(self, *, personal: bool) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """A condition on the exported rows: SQL written from the catalogue (pyformat
+    placeholders), with the filter's values as bound parameters."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def catalogue_layer(layer: str) -> str:
+    """The catalogue layer an export layer is filtered against (or InvalidInput ``layer``)."""
+    if layer not in CATALOGUE:
+        raise InvalidInput(
+            f"不支持的图层 (unknown layer): {layer!r}; accepted: {', '.join(CATALOGUE)}",
+            field="layer",
+        )
+    return CATALOGUE[layer][0]
+
+
+def catalogue_filter(
+    *,
+    layer: str,
+    spec: CatalogueLayer,
+    condition: tuple[str, dict[str, Any]],
+    personal: bool,
+) -> RowFilter:
+    """The export rows whose key is among the catalogue rows that match ``condition``.
+
+    Parameters
+    ----------
+    layer
+        The export layer (a key of :data:`CATALOGUE`).
+    spec
+        The catalogue spec :func:`catalogue_layer` names.
+    condition
+        The compiled CQL2 filter, ``layers.cql.to_sql(tree, spec=spec, personal=personal)``.
+    personal
+        Whether the caller sees personal data (the spec's rules for hidden rows apply).
+    """
+    catalogue_layer(layer)
+    _, key, spec_key = CATALOGUE[layer]
+    sql, params = _expand_lists(*condition)
+    conds = " AND ".join(f"({c})" for c in (*spec.row_filter(personal=personal), sql))
+    return RowFilter(f"{key} IN (SELECT {spec_key} FROM {spec.source} s WHERE {conds})", params)
+
+
+def _expand_lists(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """One placeholder per value for ``IN (…)`` lists, which SQLAlchemy compiles as
+    ``__[POSTCOMPILE_name]`` to be expanded at execution (the filter's parameters are
+    renamed ``cql_name``)."""
+    out = dict(params)
+    for name, value in params.items():
+        token = f"__[POSTCOMPILE_{name.removeprefix('cql_')}]"
+        if token not in sql or not isinstance(value, list | tuple):
+            continue
+        del out[name]
+        names = [f"{name}_{i}" for i in range(len(value))]
+        out.update(zip(names, value, strict=True))
+        sql = sql.replace(token, ", ".join(f"%({n})s" for n in names) or "NULL")
+    return sql, out
 
 
 @dataclass(frozen=True)
@@ -84,6 +171,7 @@ class ExportQuery:
     end: datetime | None = None  # inclusive
     community: str | None = None
     sees_personal: bool = False
+    filter: RowFilter | None = None
     limit: int = MAX_FEATURES
 
 
@@ -148,7 +236,9 @@ def _sql(q: ExportQuery) -> tuple[str, dict[str, Any]]:
     where: list[str] = []
     params: dict[str, Any] = {}
     if q.bbox:
-        where.append(f"ST_Intersects({geom}, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))")
+        where.append(
+            f"ST_Intersects({geom}, ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326))"
+        )
         params.update(dict(zip(("x0", "y0", "x1", "y1"), q.bbox, strict=True)))
     if q.layer in BOUNDARY:
         # the generation(s) in effect during [start, end]; the current one by default
@@ -156,22 +246,25 @@ def _sql(q: ExportQuery) -> tuple[str, dict[str, Any]]:
             where.append("valid_to IS NULL")
         else:
             if q.end is not None:
-                where.append("valid_from <= CAST(:end AS date)")
+                where.append("valid_from <= CAST(%(end)s AS date)")
                 params["end"] = q.end
             if q.start is not None:
-                where.append("(valid_to IS NULL OR valid_to > CAST(:start AS date))")
+                where.append("(valid_to IS NULL OR valid_to > CAST(%(start)s AS date))")
                 params["start"] = q.start
     else:
         col = TIME_COLUMN[q.layer]
         if q.start is not None:
-            where.append(f"{col} >= :start")
+            where.append(f"{col} >= %(start)s")
             params["start"] = q.start
         if q.end is not None:
-            where.append(f"{col} <= :end")
+            where.append(f"{col} <= %(end)s")
             params["end"] = q.end
     if q.community:
-        where.append("community_code = :community")
+        where.append("community_code = %(community)s")
         params["community"] = q.community
+    if q.filter is not None:
+        where.append(q.filter.sql)
+        params.update(q.filter.params)
     if q.layer == "cases" and not q.sees_personal:
         where.append(
             "category_code NOT IN (SELECT code FROM categories WHERE sensitive "
@@ -204,15 +297,16 @@ def read_layer(*, session: Session, query: ExportQuery) -> gpd.GeoDataFrame:
             f"不支持的图层 (unknown layer): {query.layer!r}; accepted: {', '.join(LAYER_SQL)}",
             field="layer",
         )
-    sql, params = _sql(query)
-    n = session.execute(sa.text(f"SELECT count(*) FROM ({sql}) q"), params).scalar_one()
+    sql, params = _sql(query)  # pyformat placeholders, run as the driver's SQL
+    conn = session.connection()
+    n = conn.exec_driver_sql(f"SELECT count(*) FROM ({sql}) q", params).scalar_one()
     if n > query.limit:
         raise Unprocessable(
             f"要导出的要素过多 ({n:,} > {query.limit:,}) (too many features): narrow it with bbox, "
-            "datetime or community",
+            "datetime, community or filter",
             field="bbox",
         )
-    rows = session.execute(sa.text(f"SELECT *, ST_AsBinary(geom) AS _wkb FROM ({sql}) q"), params)
+    rows = conn.exec_driver_sql(f"SELECT *, ST_AsBinary(geom) AS _wkb FROM ({sql}) q", params)
     frame = pd.DataFrame(rows.mappings().all())
     if frame.empty:
         cols = [c for c in rows.keys() if c not in ("geom", "_wkb")]  # noqa: SIM118
