@@ -7,11 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
+import layers.catalog  # noqa: F401  (registers the layers whose styles the report uses)
 from api.deps import SessionDep
+from api.hardening import REPORT_CSP
 from api.security import Principal, allow
 from gis.projects.config import local_today
-from gis.scorecard import report, score
+from gis.reports.maps import ReportOptions
+from gis.scorecard import map_report, score
 from gis.scorecard.config import load_scheme
+from layers import registry
 
 router = APIRouter(prefix="/api/v1/scorecard", tags=["五型社区 scorecard"])
 Reader = Annotated[Principal, Depends(allow("commander", "supervisor", "planner", "viewer"))]
@@ -46,12 +50,22 @@ def community(code: str, session: SessionDep, principal: Reader) -> dict[str, An
 @router.get(
     "/{code}/report",
     response_class=HTMLResponse,
-    summary="社区评估报告 (self-contained HTML report)",
+    summary="社区评估报告 (self-contained HTML: map and scorecard, opens offline)",
 )
 def community_report(code: str, session: SessionDep, principal: Reader) -> HTMLResponse:
-    today = local_today()
-    card = score.one(session, code=code, today=today)
+    styles = {spec.id: spec.style for spec in registry.all_layers()}
+    html = map_report.community_report(
+        session=session,
+        code=code,
+        today=local_today(),
+        options=ReportOptions(sees_personal=principal.sees_personal, styles=styles),
+    )
     return HTMLResponse(
-        report.render(card, today=today),
-        headers={"Content-Disposition": f'inline; filename="scorecard-{code}.html"'},
+        html,
+        headers={
+            "Content-Disposition": f'inline; filename="scorecard-{code}.html"',
+            # the page inlines its scripts (it must open as a file too): the report policy
+            "Content-Security-Policy": REPORT_CSP,
+            "X-Frame-Options": "SAMEORIGIN",
+        },
     )

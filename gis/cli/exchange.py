@@ -190,7 +190,8 @@ def _write(output: Path, content: str | bytes) -> None:
 
 
 def register_reports(app: typer.Typer) -> None:
-    """``gridmap report community CODE | township CODE | projects | monthly CODE``."""
+    """``gridmap report community CODE | township CODE | scorecard CODE | projects |
+    monthly CODE``."""
     report = typer.Typer(help="地图报告与月报 (map reports, monthly summary)", no_args_is_help=True)
     app.add_typer(report, name="report")
     start_opt = typer.Option(None, "--start", help="案卷起始日期 YYYY-MM-DD (default: 30 days ago)")
@@ -225,6 +226,20 @@ def register_reports(app: typer.Typer) -> None:
         with _session() as session:
             html = township_report(session=session, code=code, options=_report_options(start, end))
         _write(output or Path(f"township-{code}.html"), html)
+
+    @report.command("scorecard")
+    @friendly
+    def scorecard(
+        code: str = typer.Argument(..., help="社区代码 (12 digits)"),
+        output: Path = typer.Option(None, "--output", "-o"),
+    ) -> None:
+        """五型社区评估报告 (a community's map beside its scorecard, self-contained HTML)."""
+        from gis.projects.config import local_today
+        from gis.scorecard.map_report import community_report as scorecard_report
+
+        with _session() as session:
+            html = scorecard_report(session=session, code=code, today=local_today())
+        _write(output or Path(f"scorecard-{code}.html"), html)
 
     @report.command("projects")
     @friendly

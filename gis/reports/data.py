@@ -53,7 +53,7 @@ class Area:
         }[self.level]
 
 
-def _frame(session: Session, sql: str, params: dict[str, Any]) -> gpd.GeoDataFrame:
+def read_frame(session: Session, sql: str, params: dict[str, Any]) -> gpd.GeoDataFrame:
     rows = session.execute(sa.text(sql), params).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows])
     if frame.empty:
@@ -110,7 +110,7 @@ _LEVEL_ZH = {"district": "区", "township": "乡镇(街道)", "community": "社�
 
 
 def communities(*, session: Session, township: str) -> gpd.GeoDataFrame:
-    return _frame(
+    return read_frame(
         session,
         "SELECT code, name, coalesce(households, 0) AS households, boundary_source, "
         "ST_AsBinary(geom) AS wkb FROM admin_units WHERE level = 5 AND valid_to IS NULL "
@@ -120,7 +120,7 @@ def communities(*, session: Session, township: str) -> gpd.GeoDataFrame:
 
 
 def townships(*, session: Session) -> gpd.GeoDataFrame:
-    return _frame(
+    return read_frame(
         session,
         "SELECT code, name, boundary_source, ST_AsBinary(geom) AS wkb FROM admin_units "
         "WHERE level = 4 AND valid_to IS NULL ORDER BY code",
@@ -131,7 +131,7 @@ def townships(*, session: Session) -> gpd.GeoDataFrame:
 def grids(*, session: Session, area: Area) -> gpd.GeoDataFrame:
     """Current grids of the area with their households and population."""
     prefix = area.code[:12] if area.level == "community" else area.code[:9]
-    return _frame(
+    return read_frame(
         session,
         "SELECT code, name, households, population, kind, ST_AsBinary(geom) AS wkb FROM grids "
         "WHERE valid_to IS NULL AND community_code LIKE :p ORDER BY code",
@@ -141,7 +141,7 @@ def grids(*, session: Session, area: Area) -> gpd.GeoDataFrame:
 
 def facilities(*, session: Session, area: Area) -> gpd.GeoDataFrame:
     """Facilities inside the area, with their walking reach in metres."""
-    gdf = _frame(
+    gdf = read_frame(
         session,
         "SELECT f.name, f.kind, f.status, ST_AsBinary(f.geom) AS wkb FROM facilities f "
         "WHERE ST_Intersects(f.geom, ST_GeomFromWKB(:a, 4326)) ORDER BY f.kind, f.name",
@@ -159,7 +159,7 @@ def cases(
     where = "" if area.level == "district" else f" AND c.{area.column} = :code"
     if not sees_personal:
         where += " AND NOT coalesce(cat.sensitive OR parent.sensitive, false)"
-    return _frame(
+    return read_frame(
         session,
         "SELECT c.case_no, c.category_code, left(c.category_code, 2) AS class_code, "
         "cat.name AS category_name, c.state, c.reported_at, c.deadline_at, c.closed_at, "
@@ -179,7 +179,7 @@ def projects(*, session: Session, area: Area | None) -> gpd.GeoDataFrame:
     if area is not None and area.level != "district":
         where = f" WHERE o.{area.column} = :code"
         params["code"] = area.code
-    return _frame(
+    return read_frame(
         session,
         "SELECT o.id, o.name, o.facility_kind, o.community_name, o.township_name, o.status, "
         "o.status_label, o.progress, o.budget_total, o.spent_to_date, o.next_milestone, "

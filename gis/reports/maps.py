@@ -57,14 +57,17 @@ def _root(m: folium.Map) -> Figure:
     return root
 
 
-def _base(bounds: tuple[float, float, float, float]) -> folium.Map:
-    m = folium.Map(tiles=None, control_scale=True, zoomSnap=0.25, maxZoom=19, minZoom=7)
+def base_map(bounds: tuple[float, float, float, float], *, width: str = "100%") -> folium.Map:
+    """A folium map without a tile layer (reports open offline), fitted to ``bounds``."""
+    m = folium.Map(
+        tiles=None, width=width, control_scale=True, zoomSnap=0.25, maxZoom=19, minZoom=7
+    )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     _root(m).header.add_child(Element(chrome.CSS + chrome.JQUERY_SHIM))
     return m
 
 
-def _polygons(
+def polygons(
     m: folium.Map,
     gdf: gpd.GeoDataFrame,
     name: str,
@@ -83,7 +86,7 @@ def _polygons(
     ).add_to(m)
 
 
-def _facilities(
+def facility_layers(
     m: folium.Map, gdf: gpd.GeoDataFrame, styles: Overrides | None, *, show_reach: bool = True
 ) -> list:
     colors = value_colors(style_for("facilities", styles))
@@ -173,9 +176,10 @@ def _projects(m: folium.Map, gdf: gpd.GeoDataFrame, styles: Overrides | None) ->
     ]
 
 
-def _finish(
+def finish(
     m: folium.Map, title: str, subtitle: str, figures: list, legend: list, opts: ReportOptions
 ) -> str:
+    """Title, key figures, legend and sources around the map; the page rendered offline."""
     folium.LayerControl(collapsed=True).add_to(m)
     html = _root(m).html
     html.add_child(Element(chrome.header(title, subtitle, figures)))
@@ -185,7 +189,7 @@ def _finish(
     return render(m)
 
 
-def _fill_item(label: str, layer: str, styles: Overrides | None) -> tuple[str, str, str, str]:
+def fill_item(label: str, layer: str, styles: Overrides | None) -> tuple[str, str, str, str]:
     s = style_for(layer, styles)
     return (label, s.get("stroke", "#555"), s.get("fill", "#fff"), "box")
 
@@ -204,12 +208,12 @@ def _area_report(session: Session, level: str, code: str, opts: ReportOptions) -
     area = data.get_area(session=session, level=level, code=code)
     start, end = opts.window()
     st = opts.styles
-    m = _base(area.geom.bounds)
+    m = base_map(area.geom.bounds)
     boundary = gpd.GeoDataFrame(
         {"name": [area.name], "code": [area.code]}, geometry=[area.geom], crs=4326
     )
     layer = "townships" if level == "township" else "communities"
-    _polygons(
+    polygons(
         m,
         boundary,
         f"边界 · {area.name}",
@@ -217,10 +221,10 @@ def _area_report(session: Session, level: str, code: str, opts: ReportOptions) -
         ["name", "code"],
         ["名称", "代码"],
     )
-    legend_fill = [_fill_item(f"{area.name} 边界", layer, st)]
+    legend_fill = [fill_item(f"{area.name} 边界", layer, st)]
     if level == "township":
         comms = data.communities(session=session, township=code)
-        _polygons(
+        polygons(
             m,
             comms,
             "社区 (communities)",
@@ -228,9 +232,9 @@ def _area_report(session: Session, level: str, code: str, opts: ReportOptions) -
             ["name", "code", "households"],
             ["社区", "代码", "户数"],
         )
-        legend_fill.append(_fill_item("社区(村)", "communities", st))
+        legend_fill.append(fill_item("社区(村)", "communities", st))
     grids = data.grids(session=session, area=area)
-    _polygons(
+    polygons(
         m,
         grids,
         "网格 (grids)",
@@ -238,9 +242,9 @@ def _area_report(session: Session, level: str, code: str, opts: ReportOptions) -
         ["name", "code", "households", "population"],
         ["网格", "编码", "户数", "人口"],
     )
-    legend_fill.append(_fill_item("网格 (悬停查看户数)", "grids", st))
+    legend_fill.append(fill_item("网格 (悬停查看户数)", "grids", st))
     fac = data.facilities(session=session, area=area)
-    fac_items = _facilities(m, fac, st, show_reach=level == "community")
+    fac_items = facility_layers(m, fac, st, show_reach=level == "community")
     cases = data.cases(
         session=session, area=area, start=start, end=end, sees_personal=opts.sees_personal
     )
@@ -273,7 +277,7 @@ def _area_report(session: Session, level: str, code: str, opts: ReportOptions) -
         ("案卷 (按大类, 聚合; 红圈=超期)", case_items),
         ("建设项目 (按状态)", proj_items),
     ]
-    return _finish(m, f"{area.name} 网格化管理地图", subtitle, figures, legend, opts)
+    return finish(m, f"{area.name} 网格化管理地图", subtitle, figures, legend, opts)
 
 
 def projects_report(*, session: Session, options: ReportOptions | None = None) -> str:
@@ -281,8 +285,8 @@ def projects_report(*, session: Session, options: ReportOptions | None = None) -
     opts = options or ReportOptions()
     st = opts.styles
     district = data.get_area(session=session, level="district", code="630202000000")
-    m = _base(district.geom.bounds)
-    _polygons(
+    m = base_map(district.geom.bounds)
+    polygons(
         m,
         gpd.GeoDataFrame({"name": [district.name]}, geometry=[district.geom], crs=4326),
         "区界 (district)",
@@ -291,9 +295,7 @@ def projects_report(*, session: Session, options: ReportOptions | None = None) -
         ["区"],
     )
     towns = data.townships(session=session)
-    _polygons(
-        m, towns, "乡镇(街道)", style_for("townships", st), ["name", "code"], ["乡镇", "代码"]
-    )
+    polygons(m, towns, "乡镇(街道)", style_for("townships", st), ["name", "code"], ["乡镇", "代码"])
     proj = data.projects(session=session, area=None)
     items = _projects(m, proj, st)
     counts = proj["status_label"].value_counts() if len(proj) else {}
@@ -302,8 +304,8 @@ def projects_report(*, session: Session, options: ReportOptions | None = None) -
     ]
     if len(proj):
         figures.append(("总投资 (budget, 万元)", f"{float(proj['budget_total'].sum()) / 1e4:,.1f}"))
-    legend = [("边界", [_fill_item("乡镇(街道)", "townships", st)]), ("项目状态", items)]
-    return _finish(
+    legend = [("边界", [fill_item("乡镇(街道)", "townships", st)]), ("项目状态", items)]
+    return finish(
         m,
         "乐都区社区办公和服务场所建设项目图",
         "五型社区建设 · 项目进度（按状态）",

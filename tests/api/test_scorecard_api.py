@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -31,7 +33,10 @@ def test_one_community_with_definitions_and_report(client: TestClient) -> None:
     html = client.get("/api/v1/scorecard/630202001001/report", headers=COMMANDER)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert '<svg class="radar"' in html.text and "朝阳山社区居委会" in html.text
-    assert "http://" not in html.text and "https://" not in html.text  # works offline
+    assert "leaflet" in html.text.lower()  # the map (drawn in tests/gis/reports)
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?(https?:)?//", html.text)
+    csp = html.headers["content-security-policy"]
+    assert "connect-src 'none'" in csp and "default-src 'none'" in csp
 
 
 def test_choropleth_and_bad_parameters(client: TestClient) -> None:

@@ -59,6 +59,10 @@ def open_page(browser, tmp_path: Path) -> Callable[..., dict[str, Any]]:  # type
                 title: (document.getElementById('gm-title') || {}).innerText || '',
                 sources: (document.getElementById('gm-sources') || {}).innerText || '',
                 leaflet: typeof window.L !== 'undefined',
+                grid_fills: [...document.querySelectorAll(
+                    'path.leaflet-interactive[fill-opacity="0.65"]')].map(p => p.getAttribute('fill')),
+                aside: (document.getElementById('sc-aside') || {}).innerText || '',
+                radar: !!document.querySelector('svg.radar'),
             })"""
         )
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
