@@ -55,6 +55,10 @@ def test_cql2_json_and_format(client: TestClient, engine: sa.Engine) -> None:
         ({"filter": "households > 1", "filter-lang": "sql"}, "filter-lang"),
         ({"filter-lang": "sql"}, "filter-lang"),
         ({"filter": "{not json", "filter-lang": "cql2-json"}, "filter"),
+        ({"filter": "households > 'abc'"}, "filter"),  # values of the wrong type
+        ({"filter": "name > 5"}, "filter"),
+        ({"filter": "boundary_source IN (1, 'x')"}, "filter"),
+        ({"filter": "households BETWEEN 'a' AND 'b'"}, "filter"),
     ],
 )
 def test_bad_filters_are_400_naming_the_parameter(
