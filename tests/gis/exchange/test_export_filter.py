@@ -121,6 +121,14 @@ def test_filtered_export_round_trip(db, do_import, do_export, fmt: str) -> None:
     path: Path = do_export("facilities", fmt, filter=f)
     report = do_import("facilities", path)
     assert report.ok and report.committed and report.written["inserted"] == len(before)
+    audit = db.execute(
+        sa.text(
+            "SELECT actor, after FROM audit_log WHERE action = 'import.run' AND object_id = :i"
+        ),
+        {"i": str(report.import_id)},
+    ).one()  # the import's audit row, written in its transaction
+    assert audit.after["layer"] == "facilities" and audit.after["rows"] == len(before)
+    assert audit.after["written"] == report.written and audit.after["file"] == path.name
     after = read_layer(session=db, query=ExportQuery(layer="facilities", filter=f))
     after = after[~after["id"].isin(before["id"])]  # the imported copies
     keep = ["name", "kind", "status", "community_code", "floor_area_m2"]
