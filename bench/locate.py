@@ -4,18 +4,24 @@ Run by hand against a loaded database (the figures belong in the issue note):
 
     GRIDMAP_VAR_DIR=/work/team/analysis-var .venv/bin/python bench/locate.py
 
-It starts ``gridmap serve`` (one worker) on a free port for the HTTP figures and stops it.
-Points are dwellings of the demo data with ~60 m of jitter (where people report from).
+It starts ``gridmap serve`` (``--workers``, default one) on a free port for the HTTP figures and
+stops it. The server runs with ``GRIDMAP_ENV=test`` (the development headers stand in for
+sign-in) and its access log goes to a temporary file: the "server-side" rows are the
+``duration_ms`` the app itself logged for each request (all middleware included, the network
+and the client not). Points are dwellings of the demo data with ~60 m of jitter (where people
+report from).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +39,8 @@ from gis.settings import get_settings  # noqa: E402
 from gis.spatial.locate import LOCATE_SQL, locate, locate_many  # noqa: E402
 
 HEADERS = {"X-Gridmap-User": "bench", "X-Gridmap-Role": "commander"}
+#: A public route with no database work: the cost of the HTTP stack alone.
+CONVERT = {"x": 102.4, "y": 36.48, "from": "wgs84", "to": "gcj02"}
 
 
 def points(engine: sa.Engine, n: int, seed: int = 1) -> np.ndarray:
@@ -64,6 +72,110 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("server did not start")
 
 
+def access_log(path: Path, method: str, route: str) -> list[float]:
+    """``duration_ms`` of each logged request to ``route`` (the server's own measure)."""
+    out = []
+    for line in path.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            rec = json.loads(line)
+            if rec.get("route") == route and rec.get("method") == method:
+                out.append(float(rec["duration_ms"]))
+    return out
+
+
+def http_rows(
+    args: argparse.Namespace, url: str, engine: sa.Engine, pts: np.ndarray
+) -> list[tuple[str, str]]:
+    """Single and batch locate over HTTP: client-side and server-side (access log) times."""
+    rows: list[tuple[str, str]] = []
+    port = free_port()
+    log_path = Path(tempfile.mkstemp(prefix="gridmap-locate-bench-", suffix=".log")[1])
+    env = {
+        **os.environ,
+        "GRIDMAP_DATABASE_URL": url,
+        "GRIDMAP_ENV": "test",
+        "GRIDMAP_LOG_LEVEL": "INFO",
+        "GRIDMAP_LOG_JSON": "true",
+    }
+    cmd = [sys.executable, "-m", "gis.cli.main", "serve", "--port", str(port)]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [*cmd, "--workers", str(args.workers)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(base, proc)
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=60) as client:
+            for x, y in pts[:50]:  # warm up
+                client.get("/api/v1/locate", params={"lon": float(x), "lat": float(y)})
+            skip = len(access_log(log_path, "GET", "/api/v1/locate"))
+            h_ms, w_ms = [], []
+            for x, y in pts[: args.single]:
+                t = time.perf_counter()
+                r = client.get("/api/v1/locate", params={"lon": float(x), "lat": float(y)})
+                h_ms.append((time.perf_counter() - t) * 1000)
+                timing = r.headers.get("server-timing", "")
+                if "dur=" in timing:
+                    w_ms.append(float(timing.split("dur=")[1].split(",")[0]))
+            rows.append(("GET /api/v1/locate client-side (keep-alive), ms", pct(h_ms)))
+            time.sleep(0.5)  # let the log flush
+            s_ms = access_log(log_path, "GET", "/api/v1/locate")[skip:]
+            rows.append(
+                (f"GET /api/v1/locate server-side (access log, n={len(s_ms)}), ms", pct(s_ms))
+            )
+            if w_ms:
+                rows.append(("GET /api/v1/locate lookup work (Server-Timing), ms", pct(w_ms)))
+            for _ in range(50):
+                client.get("/api/v1/convert", params=CONVERT)
+            skip = len(access_log(log_path, "GET", "/api/v1/convert"))
+            for _ in range(args.single):
+                client.get("/api/v1/convert", params=CONVERT)
+            time.sleep(0.5)
+            c_ms = access_log(log_path, "GET", "/api/v1/convert")[skip:]
+            rows.append(("GET /api/v1/convert server-side (no database: the floor), ms", pct(c_ms)))
+            client.post("/api/v1/locate", json={"points": pts[:100].tolist()})  # warm up
+            hb, enc, size = [], [], 0
+            for i in range(args.batches):
+                chunk = pts[: args.batch] if i == 0 else points(engine, args.batch, seed=i + 10)
+                t = time.perf_counter()
+                body = json.dumps({"points": chunk.tolist()}).encode()
+                enc.append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                r = client.post(
+                    "/api/v1/locate", content=body, headers={"content-type": "application/json"}
+                )
+                r.raise_for_status()
+                r.json()
+                hb.append((time.perf_counter() - t) * 1000)
+                size = len(r.content)
+            time.sleep(0.5)
+            sb = access_log(log_path, "POST", "/api/v1/locate")[1:]
+            rows.append(
+                (
+                    f"POST /api/v1/locate {args.batch} points end to end (answer parsed), ms",
+                    f"median {statistics.median(hb):8.1f}  max {max(hb):8.1f}  "
+                    f"({len(body) / 1e6:.2f} MB request, {size / 1e6:.2f} MB answer; "
+                    f"client JSON encode {statistics.median(enc):.0f} ms not counted)",
+                )
+            )
+            if sb:
+                rows.append(
+                    (
+                        f"POST /api/v1/locate {args.batch} points server-side, ms",
+                        f"median {statistics.median(sb):8.1f}  max {max(sb):8.1f}",
+                    )
+                )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log_path.unlink(missing_ok=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--database-url", default=None)
@@ -71,6 +183,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=10_000, help="points per batch request")
     ap.add_argument("--batches", type=int, default=5, help="batch requests")
     ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = ap.parse_args()
     url = args.database_url or resolve_url(get_settings(), start=False)
     engine = make_engine(url, pool_size=2)
@@ -116,45 +229,7 @@ def main() -> None:
         )
 
     if not args.no_http:
-        port = free_port()
-        env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_LOG_LEVEL": "WARNING"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gis.cli.main", "serve", "--port", str(port), "--workers", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_up(base, proc)
-            with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
-                for x, y in pts[:50]:  # warm up
-                    client.get("/api/v1/locate", params={"lon": float(x), "lat": float(y)})
-                h_ms = []
-                for x, y in pts[: args.single]:
-                    t = time.perf_counter()
-                    client.get("/api/v1/locate", params={"lon": float(x), "lat": float(y)})
-                    h_ms.append((time.perf_counter() - t) * 1000)
-                rows.append(("GET /api/v1/locate over HTTP (keep-alive), ms", pct(h_ms)))
-                hb = []
-                for i in range(args.batches):
-                    chunk = pts[: args.batch] if i == 0 else points(engine, args.batch, seed=i + 10)
-                    body = {"points": chunk.tolist()}
-                    t = time.perf_counter()
-                    r = client.post("/api/v1/locate", json=body)
-                    hb.append((time.perf_counter() - t) * 1000)
-                    r.raise_for_status()
-                rows.append(
-                    (
-                        f"POST /api/v1/locate {args.batch} points over HTTP, ms",
-                        f"median {statistics.median(hb):8.1f}  max {max(hb):8.1f}  "
-                        f"({len(r.content) / 1e6:.1f} MB answer)",
-                    )
-                )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+        rows += http_rows(args, url, engine, pts)
     engine.dispose()
     width = max(len(a) for a, _ in rows)
     print()

@@ -32,20 +32,27 @@ INSIDE_SQL = sa.text("""
     SELECT EXISTS (SELECT 1 FROM district_pieces
                    WHERE ST_Intersects(geom, ST_SetSRID(ST_Point(:lon, :lat), 4326)))
 """)
+# Batch: the points travel as one WKB multipoint (no 10,000-element array literals for the
+# planner to parse) and come back as two arrays — point number and grid id — so neither side
+# builds 10,000 rows of names. A point on a shared edge goes to the lowest grid code, as in
+# LOCATE_SQL.
 BATCH_SQL = sa.text("""
-    SELECT p.i, l.township_code, l.township_name, l.community_code, l.community_name,
-           l.grid_code, l.grid_name
-    FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) WITH ORDINALITY AS p(x, y, i)
-    LEFT JOIN LATERAL (
-        SELECT * FROM spatial_lookup s
-        WHERE ST_Intersects(s.geom, ST_SetSRID(ST_Point(p.x, p.y), 4326))
-        ORDER BY s.grid_code LIMIT 1
-    ) l ON true
+    WITH p AS (SELECT d.path[1] AS i, d.geom AS g FROM ST_Dump(ST_GeomFromWKB(:wkb, 4326)) d),
+    hit AS (
+        SELECT DISTINCT ON (p.i) p.i, s.grid_id
+        FROM p JOIN spatial_lookup s ON ST_Intersects(s.geom, p.g)
+        ORDER BY p.i, s.grid_code
+    )
+    SELECT array_agg(i), array_agg(grid_id) FROM hit
+""")
+BATCH_GRIDS_SQL = sa.text("""
+    SELECT DISTINCT ON (grid_id) grid_id, township_code, township_name, community_code,
+           community_name, grid_code, grid_name
+    FROM spatial_lookup WHERE grid_id = ANY (:ids)
 """)
 BATCH_INSIDE_SQL = sa.text("""
-    SELECT p.i FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) WITH ORDINALITY AS p(x, y, i)
-    WHERE EXISTS (SELECT 1 FROM district_pieces d
-                  WHERE ST_Intersects(d.geom, ST_SetSRID(ST_Point(p.x, p.y), 4326)))
+    SELECT array_agg(d.path[1]) FROM ST_Dump(ST_GeomFromWKB(:wkb, 4326)) d
+    WHERE EXISTS (SELECT 1 FROM district_pieces p WHERE ST_Intersects(p.geom, d.geom))
 """)
 #: The most points one batch request may carry.
 MAX_BATCH = 10_000
@@ -104,18 +111,34 @@ def locate(bind: Session | Connection, *, lon: float, lat: float, crs: str = "wg
     >>> locate(session, lon=102.4004, lat=36.4802).grid_code  # doctest: +SKIP
     '630202001001004'
     """
+    x, y = checked_point(bind, lon=lon, lat=lat, crs=crs)
+    row = bind.execute(LOCATE_SQL, {"lon": x, "lat": y}).first()
+    if row is None:
+        raise outside_error(bind, x, y)
+    return Location(x, y, *row)
+
+
+def checked_point(
+    bind: Session | Connection, *, lon: float, lat: float, crs: str
+) -> tuple[float, float]:
+    """The point in WGS84, after the checks of :func:`locate`.
+
+    Raises
+    ------
+    InvalidInput
+        Bad numbers or crs.
+    Unprocessable
+        A latitude beyond ±90 that is inside the district once lon/lat are swapped.
+    """
     if (
         isinstance(lat, int | float)
+        and isinstance(lon, int | float)
         and 90 < abs(lat) <= 180
         and -90 <= lon <= 90
         and _inside(bind, lat, lon)
     ):
         raise outside_error(bind, lon, lat)
-    x, y = to_storage_crs(lon, lat, crs)
-    row = bind.execute(LOCATE_SQL, {"lon": x, "lat": y}).mappings().first()
-    if row is None:
-        raise outside_error(bind, x, y)
-    return Location(lon=x, lat=y, **row)
+    return to_storage_crs(lon, lat, crs)
 
 
 def _inside(bind: Session | Connection, lon: float, lat: float) -> bool:
@@ -143,28 +166,38 @@ def _outside(lon: float, lat: float, swapped: bool) -> Unprocessable:
     )
 
 
-def locate_many(
-    bind: Session | Connection, *, points: Sequence[Sequence[float]], crs: str = "wgs84"
-) -> list[Location | Unprocessable]:
-    """Locate up to :data:`MAX_BATCH` points in one database round trip.
+@dataclass(frozen=True)
+class BatchLocations:
+    """Where many points fall, as arrays (one entry per point, in input order).
 
-    Parameters
-    ----------
-    points
-        ``(lon, lat)`` pairs in ``crs``.
-    crs
-        As for :func:`locate`.
+    ``grid[i]`` indexes ``grids`` (township code and name, community code and name, grid code
+    and name), or is −1 for a point outside the district; ``swapped[i]`` tells an outside
+    point whose lon/lat look swapped. ``lon``/``lat`` are the points in WGS84.
+    """
 
-    Returns
-    -------
-    list
-        One entry per point, in order: a :class:`Location`, or the :class:`Unprocessable`
-        error for a point outside the district (``detail["swapped"]`` tells swapped ones).
+    lon: np.ndarray
+    lat: np.ndarray
+    grid: np.ndarray
+    grids: list[tuple[str, str, str, str, str, str]]
+    swapped: np.ndarray
+
+    def location(self, i: int) -> Location | Unprocessable:
+        """Point ``i`` as :func:`locate` answers it (the error for an outside point)."""
+        x, y = float(self.lon[i]), float(self.lat[i])
+        g = int(self.grid[i])
+        if g < 0:
+            return _outside(x, y, bool(self.swapped[i]))
+        return Location(x, y, *self.grids[g])
+
+
+def points_array(points: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+    """``(lon, lat)`` pairs as an ``(n, 2)`` float array, checked for size and shape.
 
     Raises
     ------
     InvalidInput
-        A malformed point (the field names its index, e.g. ``points[3].lat``) or crs.
+        No points, or a point that is not a pair of numbers (the field names its index,
+        e.g. ``points[3]``).
     TooLarge
         More than :data:`MAX_BATCH` points.
     """
@@ -176,13 +209,54 @@ def locate_many(
             f"一次最多 {MAX_BATCH} 个点 (at most {MAX_BATCH} points per request), got {n}",
             field="points",
         )
-    xy = np.full((n, 2), np.nan)
-    for i, p in enumerate(points):
-        if len(p) != 2:
+    try:
+        xy = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        xy = None
+    if xy is not None and xy.shape == (n, 2):
+        return xy
+    for i, pt in enumerate(points):
+        ok = isinstance(pt, Sequence | np.ndarray) and len(pt) == 2
+        if ok:
+            try:
+                [float(v) for v in pt]
+            except (TypeError, ValueError):
+                ok = False
+        if not ok:
             raise InvalidInput(
                 f"第 {i} 个点应为 [lon, lat] (point {i} must be [lon, lat])", field=f"points[{i}]"
             )
-        xy[i] = p
+    raise InvalidInput("坐标点格式错误 (points must be [lon, lat] pairs)", field="points")
+
+
+def locate_array(
+    *, bind: Session | Connection, points: Sequence[Sequence[float]] | np.ndarray, crs: str
+) -> BatchLocations:
+    """Locate up to :data:`MAX_BATCH` points with two or three set-based queries.
+
+    Parameters
+    ----------
+    bind
+        A session or connection.
+    points
+        ``(lon, lat)`` pairs in ``crs`` (a list of pairs or an ``(n, 2)`` array).
+    crs
+        As for :func:`locate`.
+
+    Returns
+    -------
+    BatchLocations
+        Arrays in input order; points outside the district have ``grid == -1``.
+
+    Raises
+    ------
+    InvalidInput
+        A malformed point (the field names its index, e.g. ``points[3].lat``) or crs.
+    TooLarge
+        More than :data:`MAX_BATCH` points.
+    """
+    xy = points_array(points)
+    n = len(xy)
     bad = ~np.isfinite(xy)
     if bad.any():
         i, j = map(int, np.argwhere(bad)[0])
@@ -196,11 +270,11 @@ def locate_many(
     if swapped_guess.any():
         idx = np.flatnonzero(swapped_guess)
         inside = _inside_many(bind, y[idx], x[idx])
-        for k, i in enumerate(idx.tolist()):
-            if not inside[k]:
-                raise InvalidInput(
-                    f"纬度超出范围 (lat out of range −90…90): point {i}", field=f"points[{i}].lat"
-                )
+        if not inside.all():
+            i = int(idx[np.flatnonzero(~inside)[0]])
+            raise InvalidInput(
+                f"纬度超出范围 (lat out of range −90…90): point {i}", field=f"points[{i}].lat"
+            )
     for j, name, lim in ((0, "lon", 180), (1, "lat", 90)):
         out = (np.abs(xy[:, j]) > lim) & ~swapped_guess
         if out.any():
@@ -208,38 +282,70 @@ def locate_many(
             raise InvalidInput(
                 f"{name} 超出范围 (out of range ±{lim}): point {i}", field=f"points[{i}].{name}"
             )
-    ok = ~swapped_guess
     try:
         wx, wy = crs_mod.to_wgs84(x, y, crs)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="crs") from exc
-    wx = np.where(ok, wx, x)
-    wy = np.where(ok, wy, y)
-    rows = bind.execute(BATCH_SQL, {"xs": wx.tolist(), "ys": wy.tolist()}).all()
-    found: dict[int, Location] = {}
-    for r in rows:
-        if r[1] is not None and ok[r[0] - 1]:
-            i = r[0] - 1
-            found[i] = Location(float(wx[i]), float(wy[i]), *r[1:])
-    missed = [i for i in range(n) if i not in found]
-    swapped: set[int] = set()
-    if missed:
-        m = np.asarray(missed)
-        inside = _inside_many(bind, wy[m], wx[m])
-        swapped = {int(i) for i, v in zip(m, inside, strict=True) if v}
-    result: list[Location | Unprocessable] = []
-    for i in range(n):
-        if i in found:
-            result.append(found[i])
-        else:
-            result.append(_outside(float(wx[i]), float(wy[i]), i in swapped))
-    return result
+    wx = np.where(swapped_guess, x, wx)
+    wy = np.where(swapped_guess, y, wy)
+    grid = np.full(n, -1, dtype=np.int64)
+    grids: list[tuple[str, str, str, str, str, str]] = []
+    ok = np.flatnonzero(~swapped_guess)
+    if len(ok):
+        wkb = multipoint_wkb(wx[ok], wy[ok])
+        hit_i, hit_grid = bind.execute(BATCH_SQL, {"wkb": wkb}).one()
+        if hit_i:
+            ids = np.asarray(hit_grid, dtype=np.int64)
+            uniq, inv = np.unique(ids, return_inverse=True)
+            rows = {
+                r[0]: tuple(r[1:]) for r in bind.execute(BATCH_GRIDS_SQL, {"ids": uniq.tolist()})
+            }
+            grids = [rows[int(g)] for g in uniq]
+            grid[ok[np.asarray(hit_i, dtype=np.int64) - 1]] = inv
+    swapped = np.zeros(n, dtype=bool)
+    missed = np.flatnonzero(grid < 0)
+    if len(missed):
+        swapped[missed] = _inside_many(bind, wy[missed], wx[missed])
+    return BatchLocations(wx, wy, grid, grids, swapped)
+
+
+def locate_many(
+    bind: Session | Connection, *, points: Sequence[Sequence[float]], crs: str = "wgs84"
+) -> list[Location | Unprocessable]:
+    """Locate up to :data:`MAX_BATCH` points (see :func:`locate_array`).
+
+    Returns
+    -------
+    list
+        One entry per point, in order: a :class:`Location`, or the :class:`Unprocessable`
+        error for a point outside the district (``detail["swapped"]`` tells swapped ones).
+
+    Raises
+    ------
+    InvalidInput, TooLarge
+        As :func:`locate_array`.
+    """
+    found = locate_array(bind=bind, points=points, crs=crs)
+    return [found.location(i) for i in range(len(found.grid))]
+
+
+_WKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+def multipoint_wkb(xs: np.ndarray, ys: np.ndarray) -> bytes:
+    """A little-endian WKB MultiPoint of the coordinates, built without point objects."""
+    pts = np.empty(len(xs), dtype=_WKB_POINT)
+    pts["order"], pts["type"], pts["x"], pts["y"] = 1, 1, xs, ys
+    return b"\x01" + np.array([4, len(xs)], dtype="<u4").tobytes() + pts.tobytes()
 
 
 def _inside_many(bind: Session | Connection, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Which of the points fall inside the district (vectorised over one query)."""
-    rows = bind.execute(BATCH_INSIDE_SQL, {"xs": list(map(float, xs)), "ys": list(map(float, ys))})
+    """Which of the points fall inside the district (one query)."""
     hit = np.zeros(len(xs), dtype=bool)
-    for (i,) in rows:
-        hit[i - 1] = True
+    if not len(xs):
+        return hit
+    wkb = multipoint_wkb(xs, ys)
+    inside = bind.execute(BATCH_INSIDE_SQL, {"wkb": wkb}).scalar()
+    if inside:
+        hit[np.asarray(inside, dtype=np.int64) - 1] = True
     return hit

@@ -10,18 +10,39 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.errors import Unprocessable
-from gis.spatial.locate import Location, locate, locate_many
+from gis.spatial.locate import Location, checked_point, locate_array, outside_error
 
+#: The location and the grid's staff in one round trip (the single-point API answer).
+LOCATE_STAFF_SQL = sa.text("""
+    SELECT l.township_code, l.township_name, l.community_code, l.community_name,
+           l.grid_code, l.grid_name,
+           (SELECT array_agg(ARRAY[g.role, g.person_name, g.phone] ORDER BY g.role, g.id)
+            FROM grid_staff g WHERE g.grid_code = l.grid_code) AS staff
+    FROM spatial_lookup l
+    WHERE ST_Intersects(l.geom, ST_SetSRID(ST_Point(:lon, :lat), 4326))
+    ORDER BY l.grid_code
+    LIMIT 1
+""")
 STAFF_SQL = sa.text("""
     SELECT grid_code, role, person_name, phone FROM grid_staff
     WHERE grid_code = ANY (:codes) ORDER BY grid_code, role, id
 """)
 ROLE_NAMES = {"leader": "网格长", "worker": "网格员"}
+GRID_KEYS = (
+    "township_code",
+    "township_name",
+    "community_code",
+    "community_name",
+    "grid_code",
+    "grid_name",
+)
+DISTRICT = {"district_code": Location.district_code, "district_name": Location.district_name}
 
 
 def grid_staff(
@@ -33,62 +54,81 @@ def grid_staff(
     if not codes:
         return out
     for code, role, name, phone in bind.execute(STAFF_SQL, {"codes": codes}):
-        item: dict[str, Any] = {"role": role, "role_name": ROLE_NAMES.get(role, role)}
-        if personal:
-            item |= {"name": name, "phone": phone}
-        out.setdefault(code, []).append(item)
+        out.setdefault(code, []).append(_staff_item(role, name, phone, personal=personal))
     return out
 
 
 def locate_point(
     bind: Session | Connection, *, lon: float, lat: float, crs: str, personal: bool
 ) -> dict[str, Any]:
-    """:func:`gis.spatial.locate.locate` plus the grid's ``staff``."""
-    loc = locate(bind, lon=lon, lat=lat, crs=crs)
-    staff = grid_staff(bind, grid_codes=[loc.grid_code], personal=personal)
-    return {**asdict(loc), "staff": staff.get(loc.grid_code, [])}
+    """:func:`gis.spatial.locate.locate` plus the grid's ``staff``, in one query.
+
+    Raises
+    ------
+    InvalidInput, Unprocessable
+        As :func:`gis.spatial.locate.locate`.
+    """
+    x, y = checked_point(bind, lon=lon, lat=lat, crs=crs)
+    row = bind.execute(LOCATE_STAFF_SQL, {"lon": x, "lat": y}).first()
+    if row is None:
+        raise outside_error(bind, x, y)
+    out = {**asdict(Location(x, y, *row[:6]))}
+    out["staff"] = [_staff_item(*s, personal=personal) for s in row[6] or ()]
+    return out
+
+
+def _staff_item(role: str, name: str, phone: str | None, *, personal: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {"role": role, "role_name": ROLE_NAMES.get(role, role)}
+    if personal:
+        item |= {"name": name, "phone": phone}
+    return item
 
 
 def locate_points(
     bind: Session | Connection,
     *,
-    points: Sequence[Sequence[float]],
+    points: Sequence[Sequence[float]] | np.ndarray,
     crs: str,
     personal: bool,
     with_staff: bool = True,
 ) -> dict[str, Any]:
-    """:func:`gis.spatial.locate.locate_many` shaped for the API.
+    """:func:`gis.spatial.locate.locate_array` shaped for the API.
 
     Returns
     -------
     dict
-        ``results`` (one per point, in order: the location, or ``error``, ``message`` and
-        ``swapped`` for a point outside the district), ``found``/``outside`` counts and
-        ``staff`` keyed by grid code (once per grid, not per point).
+        ``results`` (one per point, in order: ``i``, ``lon``, ``lat`` and the codes and
+        names down to the grid, or ``error``, ``message`` and ``swapped`` for a point outside
+        the district), ``found``/``outside`` counts and ``staff`` keyed by grid code (once per
+        grid, not per point).
     """
-    found = locate_many(bind, points=points, crs=crs)
+    found = locate_array(bind=bind, points=points, crs=crs)
+    templates = [dict(zip(GRID_KEYS, g, strict=True)) | DISTRICT for g in found.grids]
+    lons, lats, grid = found.lon.tolist(), found.lat.tolist(), found.grid.tolist()
     results: list[dict[str, Any]] = []
-    codes = set()
-    for i, r in enumerate(found):
-        if isinstance(r, Location):
-            codes.add(r.grid_code)
-            results.append({"i": i, **asdict(r)})
+    outside = 0
+    for i, g in enumerate(grid):
+        if g >= 0:
+            results.append({"i": i, "lon": lons[i], "lat": lats[i], **templates[g]})
         else:
-            assert isinstance(r, Unprocessable)
+            outside += 1
+            err = found.location(i)
+            assert isinstance(err, Unprocessable)
             results.append(
                 {
                     "i": i,
                     "error": "outside",
-                    "message": r.message,
-                    "swapped": bool(r.detail.get("swapped")),
+                    "message": err.message,
+                    "swapped": bool(found.swapped[i]),
                 }
             )
+    codes = [g[4] for g in found.grids]
     staff = grid_staff(bind, grid_codes=codes, personal=personal) if with_staff else {}
     return {
         "crs": crs,
         "count": len(results),
-        "found": len(results) - sum(1 for r in results if "error" in r),
-        "outside": sum(1 for r in results if "error" in r),
+        "found": len(results) - outside,
+        "outside": outside,
         "results": results,
         "staff": staff,
     }

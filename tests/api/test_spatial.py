@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from gis import crs
 
@@ -71,6 +72,30 @@ def test_batch_locate(client) -> None:  # type: ignore[no-untyped-def]
     assert client.post("/api/v1/locate", json={"points": pts}).status_code == 401
     v = client.post("/api/v1/locate", json={"points": pts}, headers=VIEWER).json()
     assert all("phone" not in s for ss in v["staff"].values() for s in ss)
+
+
+def test_batch_locate_answers_as_the_single_route(client, db) -> None:  # type: ignore[no-untyped-def]
+    rows = db.execute(
+        sa.text("SELECT ST_X(geom), ST_Y(geom) FROM residences ORDER BY id DESC LIMIT 40")
+    ).all()
+    pts = [[float(x) + 0.0004, float(y) - 0.0003] for x, y in rows]
+    pts[7] = [101.78, 36.62]  # outside
+    pts[11] = [SEAT[1], SEAT[0]]  # swapped
+    b = client.post("/api/v1/locate", json={"points": pts}, headers=COMMANDER).json()
+    assert b["count"] == len(pts) and b["outside"] >= 2
+    for i, (x, y) in enumerate(pts):
+        one = client.get("/api/v1/locate", params={"lon": x, "lat": y}, headers=COMMANDER)
+        got = b["results"][i]
+        assert got["i"] == i
+        if one.status_code == 422:
+            assert got["error"] == "outside"
+            assert got["message"] == one.json()["message"]
+            assert got["swapped"] == one.json()["detail"]["swapped"]
+            continue
+        single = one.json()
+        assert one.headers["server-timing"].startswith("locate;dur=")
+        assert {"i": i, **{k: v for k, v in single.items() if k != "staff"}} == got
+        assert b["staff"][got["grid_code"]] == single["staff"]
 
 
 @pytest.mark.parametrize(

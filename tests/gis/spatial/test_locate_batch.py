@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gis import crs
 from gis.errors import InvalidInput, TooLarge, Unprocessable
-from gis.spatial.locate import MAX_BATCH, Location, locate, locate_many
+from gis.spatial.locate import (
+    MAX_BATCH,
+    Location,
+    locate,
+    locate_array,
+    locate_many,
+    multipoint_wkb,
+    points_array,
+)
 
 SEAT = (102.40041, 36.48023)
 
@@ -20,6 +30,15 @@ def _sample_points(db: Session, n: int) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in rows]
 
 
+def _grids_at(db: Session, x: float, y: float) -> list[str]:
+    """Codes of the current grids touching the point, from the grid table itself."""
+    sql = (
+        "SELECT code FROM grids WHERE valid_to IS NULL AND "
+        "ST_Intersects(geom, ST_SetSRID(ST_Point(:x, :y), 4326)) ORDER BY code"
+    )
+    return list(db.execute(sa.text(sql), {"x": x, "y": y}).scalars())
+
+
 def test_batch_agrees_with_single_lookups_and_a_plain_join(db: Session) -> None:
     pts = _sample_points(db, 60)
     batch = locate_many(db, points=pts)
@@ -27,17 +46,7 @@ def test_batch_agrees_with_single_lookups_and_a_plain_join(db: Session) -> None:
         assert isinstance(got, Location)
         assert got == locate(db, lon=x, lat=y)
         # independent answer: the grid table itself, not the lookup table
-        codes = (
-            db.execute(
-                sa.text(
-                    "SELECT code FROM grids WHERE valid_to IS NULL AND "
-                    "ST_Intersects(geom, ST_SetSRID(ST_Point(:x, :y), 4326)) ORDER BY code"
-                ),
-                {"x": x, "y": y},
-            )
-            .scalars()
-            .all()
-        )
+        codes = _grids_at(db, x, y)
         assert got.grid_code == codes[0]
 
 
@@ -159,3 +168,62 @@ def test_lookup_pieces_cover_exactly_the_current_grids(db: Session) -> None:
         )
     ).scalar_one()
     assert rel < 1e-9
+
+
+def test_batch_on_shared_edges_takes_the_lowest_grid_like_the_single_path(db: Session) -> None:
+    # vertices of grid outlines: most lie on the edge of two or more grids
+    rows = db.execute(
+        sa.text(
+            "SELECT ST_X(p.geom), ST_Y(p.geom) FROM (SELECT (ST_DumpPoints(geom)).geom FROM "
+            "grids WHERE valid_to IS NULL ORDER BY code LIMIT 40) p LIMIT 300"
+        )
+    ).all()
+    pts = [(float(x), float(y)) for x, y in rows]
+    batch = locate_many(db, points=np.asarray(pts))
+    shared = 0
+    for (x, y), got in zip(pts, batch, strict=True):
+        codes = _grids_at(db, x, y)
+        shared += len(codes) > 1
+        if not codes:  # on the district outline, outside by a rounding hair
+            assert isinstance(got, Unprocessable)
+            continue
+        assert isinstance(got, Location) and got.grid_code == codes[0]
+        assert got == locate(db, lon=x, lat=y)
+    assert shared > 20  # the test did look at points on shared edges
+
+
+def test_batch_arrays_keep_order_with_outside_points_between(db: Session) -> None:
+    pts = _sample_points(db, 30)
+    mixed = [pts[0], (101.78, 36.62), *pts[1:15], (SEAT[1], SEAT[0]), *pts[15:]]
+    found = locate_array(bind=db, points=mixed, crs="wgs84")
+    assert found.grid.tolist().count(-1) == 2
+    for i, p in enumerate(mixed):
+        one = found.location(i)
+        try:
+            expected: Location | Unprocessable = locate(db, lon=p[0], lat=p[1])
+        except Unprocessable as e:
+            expected = e
+        if isinstance(expected, Location):
+            assert one == expected
+        else:
+            assert isinstance(one, Unprocessable)
+            assert one.message == expected.message and one.detail == expected.detail
+
+
+def test_points_array_names_the_bad_point() -> None:
+    assert points_array([(1, 2), (3, 4)]).shape == (2, 2)
+    for bad, field in (
+        ([(1.0, 2.0), ("x", 1.0)], "points[1]"),
+        ([(1.0, 2.0), (1.0,)], "points[1]"),
+        ([None], "points[0]"),
+    ):
+        with pytest.raises(InvalidInput) as e:
+            points_array(bad)
+        assert e.value.field == field
+
+
+def test_multipoint_wkb_is_what_shapely_writes() -> None:
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(-180, 180, (50, 2))
+    want = shapely.to_wkb(shapely.multipoints(xy), byte_order=1)
+    assert multipoint_wkb(xy[:, 0], xy[:, 1]) == want
