@@ -129,8 +129,10 @@ def hotspots(
     p = {"start": window.start, "end": window.end, "eps": eps, "minpts": min_points, **extra}
     pp = {**p, "start": prev.start, "end": prev.end}
     cell = eps / 3
-    cur_cells = hotspots_grid.bin_cases(bind, p, where, cell)
-    prev_cells = hotspots_grid.bin_cases(bind, pp, where, cell) if compare else None
+    cur_cells, prev_found = hotspots_grid.bin_periods(
+        bind, {**p, "pstart": prev.start if compare else window.start}, where, cell
+    )
+    prev_cells = prev_found if compare else None
     n_cases = int(cur_cells.n.sum())
     n_prev = int(prev_cells.n.sum()) if prev_cells is not None else 0
     lattice = max(n_cases, n_prev) > EXACT_MAX

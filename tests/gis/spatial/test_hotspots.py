@@ -11,7 +11,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
-from gis.spatial import hotspots, params
+from gis.spatial import hotspots, hotspots_grid, params
 
 # A window in the future, so only planted cases fall in it.
 W = params.Window(datetime(2031, 3, 1, tzinfo=UTC), datetime(2031, 4, 1, tzinfo=UTC))
@@ -93,3 +93,30 @@ def test_bad_parameters(db: Session, kwargs: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as e:
         hotspots.hotspots(db, window=W, **kwargs)
     assert e.value.field == field
+
+
+@pytest.mark.parametrize("eps,cell", [(150, 50), (100, 100 / 3), (7, 2.0)])
+def test_lattice_density_is_the_stencil_sum(eps: float, cell: float) -> None:
+    rng = np.random.default_rng(int(eps))
+    ij = np.unique(rng.integers(-40, 40, (900, 2)), axis=0)
+    n = rng.integers(1, 9, len(ij))
+    offs = hotspots_grid._offsets(eps, cell)
+    counts = {(a, b): c for (a, b), c in zip(ij.tolist(), n.tolist(), strict=True)}
+    brute = [sum(counts.get((a + di, b + dj), 0) for di, dj in offs) for a, b in ij.tolist()]
+    got = hotspots_grid._density(ij - ij.min(axis=0), n, offs)
+    assert got.tolist() == brute
+
+
+def test_lattice_counts_in_polygons_match_shapely() -> None:
+    rng = np.random.default_rng(5)
+    cells = hotspots_grid.Cells(
+        np.unique(rng.integers(0, 200, (3000, 2)), axis=0), np.empty(0, dtype=np.int64), 10.0
+    )
+    cells.n = rng.integers(1, 5, len(cells.ij))
+    polys = [Point(700, 900).buffer(300), Point(1500, 400).buffer(120, 2)]
+    centres = cells.centres()
+    want = [
+        int(sum(c for (x, y), c in zip(centres, cells.n, strict=True) if p.intersects(Point(x, y))))
+        for p in polys
+    ]
+    assert hotspots_grid.count_in(polys, cells) == want
