@@ -2,12 +2,13 @@
 
 With hundreds of thousands of cases in a dense town, point DBSCAN spends its time on
 neighbourhoods of thousands of points. Here cases are first counted per lattice cell of
-side ``eps / 3`` in EPSG:4543 (both periods read in one scan, projected with pyproj in one call) (each case moves to its cell centre, by at most
-``eps / 4.2``); a cell is *core* when the cases in the cells whose centres lie within
-``eps`` number at least ``min_points``; core cells within ``eps`` of each other are joined
-by ``ST_ClusterDBSCAN`` (``minpoints := 1``) in PostGIS; non-core cells within ``eps`` of a
-core cell join the nearest one's cluster (DBSCAN's border points). Exact point DBSCAN is
-used below :data:`gis.spatial.hotspots.EXACT_MAX` cases.
+side ``eps / 3`` in EPSG:4543 — both periods read in one scan and projected with pyproj in
+one call — so each case moves to its cell centre by at most ``eps / 4.2``; a cell is *core*
+when the cases in the cells whose centres lie within ``eps`` number at least
+``min_points``; core cells within ``eps`` of each other are joined by ``ST_ClusterDBSCAN``
+(``minpoints := 1``) in PostGIS; non-core cells within ``eps`` of a core cell join the
+nearest one's cluster (DBSCAN's border points). Exact point DBSCAN is used below
+:data:`gis.spatial.hotspots.EXACT_MAX` cases.
 """
 
 from __future__ import annotations
