@@ -11,6 +11,7 @@ HTTP); the table shows the median and the worst run, and the size of the input.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -95,6 +96,35 @@ def main() -> None:
                     f"{len(o['faded']['features'])} faded"
                 ),
             )
+        # the dashboard's KPI panel: the district, a township, a community of a township, a
+        # grid of a community — 30 days, no breakdown — and its 30-day daily series
+        township, community, grid = s.execute(
+            sa.text(
+                "SELECT left(code, 9) || '000', left(code, 12), code FROM grids "
+                "WHERE valid_to IS NULL ORDER BY code LIMIT 1"
+            )
+        ).one()
+        for level, parent, lbl in (
+            ("district", None, "the district"),
+            ("township", None, "all townships"),
+            ("community", township, f"communities of {township}"),
+            ("grid", community, f"grids of {community}"),
+        ):
+            add(
+                f"KPI panel: {lbl}, 30 d, no breakdown",
+                lambda level=level, parent=parent: stats.kpis(
+                    s, level=level, window=w30, parent=parent, breakdown=False
+                ),
+                lambda o: f"{o['total']['due']:,} due, {len(o['units'])} units",
+            )
+        for level, code in ((None, None), ("grid", grid)):
+            add(
+                f"KPI panel series per day, 30 d, {code or 'district'}",
+                lambda level=level, code=code: kpi_series.series(
+                    s, window=w30, interval="day", level=level, code=code
+                ),
+                lambda o: f"{len(o['buckets'])} buckets",
+            )
         for level, w, lbl in (
             ("grid", w30, "30 d"),
             ("grid", w365, "365 d"),
@@ -102,7 +132,7 @@ def main() -> None:
             ("department", w365, "365 d"),
         ):
             add(
-                f"KPIs per {level}, {lbl}",
+                f"KPIs per {level}, {lbl}, with breakdown",
                 lambda level=level, w=w: stats.kpis(s, level=level, window=w),
                 lambda o: f"{o['total']['due']:,} due, {len(o['units'])} units",
             )
@@ -130,6 +160,7 @@ def main() -> None:
             lambda o: str(o["summary"]),
         )
     engine.dispose()
+    print("load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     width = max(len(r[0]) for r in rows)
     print(f"\n{'analysis':<{width}}  {'median s':>8}  {'worst s':>8}  result")
     for label, med, worst, note in rows:

@@ -231,6 +231,7 @@ def main() -> None:
     if not args.no_http:
         rows += http_rows(args, url, engine, pts)
     engine.dispose()
+    print("load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     width = max(len(a) for a, _ in rows)
     print()
     for a, b in rows:
