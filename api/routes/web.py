@@ -13,9 +13,11 @@ import gzip
 import hashlib
 import json
 import mimetypes
+import posixpath
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -164,14 +166,62 @@ def _render(name: str) -> str:
     for alias, url in vendor_urls().items():
         text = text.replace("{{vendor:" + alias + "}}", url)
     if "{{modulepreload}}" in text:
-        links = "\n  ".join(
-            f'<link rel="modulepreload" href="/static/{p.relative_to(STATIC_ROOT).as_posix()}">'
-            for p in sorted((STATIC_ROOT / "js").rglob("*.js"))
-        )
+        first = module_closure(("main.js", *FIRST_VIEW_MODULES))
+        links = "\n  ".join(f'<link rel="modulepreload" href="{url}">' for url in first)
         text = text.replace("{{modulepreload}}", links)
     if "{{precache}}" in text:
         text = text.replace("{{precache}}", json.dumps(precache_list()))
     return text.replace("{{build}}", build_id())
+
+
+# The desktop's default view: its modules are preloaded with the shell (the others on demand).
+FIRST_VIEW_MODULES = ("views/command.js",)
+VIEW_MODULES = {
+    "command": "views/command.js",
+    "field": "views/field.js",
+    "planning": "views/planning.js",
+}
+_IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^;'"]*?\bfrom\s*["'](\.{1,2}/[^"']+\.js)["']""", re.M
+)
+_BARE_IMPORT = re.compile(r"""^\s*import\s*["'](\.{1,2}/[^"']+\.js)["']""", re.M)
+
+
+@lru_cache(maxsize=64)
+def _static_imports(rel: str, mtime_ns: int) -> tuple[str, ...]:
+    """The modules ``rel`` (under static/js) imports statically, as paths under static/js."""
+    path = STATIC_ROOT / "js" / rel
+    text = path.read_text(encoding="utf-8")
+    found = _IMPORT.findall(text) + _BARE_IMPORT.findall(text)
+    base = PurePosixPath(rel).parent
+    out = []
+    for spec in found:
+        target = posixpath.normpath((base / spec).as_posix())
+        if not target.startswith(".."):
+            out.append(target)
+    return tuple(out)
+
+
+def module_closure(roots: tuple[str, ...]) -> list[str]:
+    """URLs of ``roots`` and every module they import statically (transitively), roots first.
+
+    Preloading this list lets the browser fetch a whole module graph at once instead of
+    discovering it level by level (each level a round trip on a busy server).
+    """
+    seen: list[str] = []
+    todo = list(roots)
+    while todo:
+        rel = todo.pop(0)
+        if rel in seen:
+            continue
+        path = STATIC_ROOT / "js" / rel
+        try:
+            deps = _static_imports(rel, path.stat().st_mtime_ns)
+        except FileNotFoundError:
+            continue
+        seen.append(rel)
+        todo.extend(deps)
+    return [f"/static/js/{rel}" for rel in seen]
 
 
 def precache_list() -> list[str]:
@@ -208,10 +258,26 @@ def _shell_response(name: str, media_type: str) -> Response:
     return Response(text, media_type=media_type, headers={"Cache-Control": REVALIDATE})
 
 
+WebSettingsDep = Annotated[WebSettings, Depends(lambda: WebSettings())]
+
+
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
-def index() -> Response:
-    """The dashboard shell (command centre, field reporting and planning views)."""
-    return _shell_response("index.html", "text/html; charset=utf-8")
+def index(request: Request, web_settings: WebSettingsDep) -> Response:
+    """The dashboard shell (command centre, field reporting and planning views).
+
+    The start-up configuration is written into the page (a JSON data block), so the page does
+    not wait for a separate ``/app-config.json`` round trip before it can draw the map.
+    """
+    try:
+        text = _render("index.html")
+    except FileNotFoundError:
+        raise _not_found("index.html") from None
+    payload = json.dumps(config_payload(request, web_settings), ensure_ascii=False)
+    # Safe inside <script type="application/json">: no "</script>" or "<!--" can appear.
+    text = text.replace("{{config}}", payload.replace("<", "\\u003c"))
+    return Response(
+        text, media_type="text/html; charset=utf-8", headers={"Cache-Control": REVALIDATE}
+    )
 
 
 @router.get("/sw.js", include_in_schema=False)
@@ -226,9 +292,6 @@ def manifest() -> Response:
     return _shell_response("manifest.webmanifest", "application/manifest+json")
 
 
-WebSettingsDep = Annotated[WebSettings, Depends(lambda: WebSettings())]
-
-
 @router.get("/app-config.json", include_in_schema=False)
 def app_config(request: Request, web_settings: WebSettingsDep) -> JSONResponse:
     """What the page needs at start: vendor URLs, build id, optional basemaps, API routes.
@@ -236,6 +299,13 @@ def app_config(request: Request, web_settings: WebSettingsDep) -> JSONResponse:
     ``routes`` lists the API paths this server has, so the page uses what exists without
     probing for missing ones (a 404 would be noise in the browser console).
     """
+    return JSONResponse(
+        config_payload(request, web_settings), headers={"Cache-Control": REVALIDATE}
+    )
+
+
+def config_payload(request: Request, web_settings: WebSettings) -> dict[str, object]:
+    """Vendor URLs, build id, optional basemaps, API routes, taxonomy and view modules."""
     paths = request.app.openapi().get("paths", {})  # built once, then cached by FastAPI
     routes = sorted(f"{m.upper()} {path}" for path, ops in paths.items() for m in ops)
     basemaps = []
@@ -243,17 +313,15 @@ def app_config(request: Request, web_settings: WebSettingsDep) -> JSONResponse:
         basemaps.append({"id": "tianditu", "crs": "cgcs2000", "key": web_settings.tianditu_key})
     if web_settings.amap:
         basemaps.append({"id": "amap", "crs": "gcj02"})
-    return JSONResponse(
-        {
-            "build": build_id(),
-            "env": request.app.state.settings.env,
-            "vendor": vendor_urls(),
-            "basemaps": basemaps,
-            "routes": routes,
-            "taxonomy": taxonomy_payload(),
-        },
-        headers={"Cache-Control": REVALIDATE},
-    )
+    return {
+        "build": build_id(),
+        "env": request.app.state.settings.env,
+        "vendor": vendor_urls(),
+        "basemaps": basemaps,
+        "routes": routes,
+        "taxonomy": taxonomy_payload(),
+        "modules": {view: module_closure((rel,)) for view, rel in VIEW_MODULES.items()},
+    }
 
 
 @lru_cache(maxsize=1)

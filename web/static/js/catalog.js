@@ -26,8 +26,15 @@ function normalise(c) {
 
 let cached = null;
 
-export async function load() {
-  if (cached) return cached;
+export function load() {
+  cached ??= fetchList().catch((e) => {
+    cached = null;
+    throw e;
+  });
+  return cached;
+}
+
+async function fetchList() {
   let list = [];
   if (config.has("/api/v1/layers")) {
     const data = await api.get("/api/v1/layers");
@@ -36,8 +43,7 @@ export async function load() {
     const data = await api.get("/ogc/collections");
     list = data.collections || [];
   }
-  cached = list.map(normalise);
-  return cached;
+  return list.map(normalise);
 }
 
 /** The tile URL template of a set of layers (one request per tile for all of them). */

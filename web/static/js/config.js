@@ -1,7 +1,17 @@
-// What the server says at start (/app-config.json): vendor URLs, build, basemaps, API routes.
+// What the server says at start (in the page, else /app-config.json): vendor URLs, build, basemaps, API routes.
 let cfg = { vendor: {}, basemaps: [], routes: [], build: "", env: "" };
 
 export async function load() {
+  // Written into the page by the server: no extra round trip before the map can start.
+  const inline = document.getElementById("app-config");
+  if (inline?.textContent.trim().startsWith("{")) {
+    try {
+      cfg = JSON.parse(inline.textContent);
+      return cfg;
+    } catch {
+      // fall through to the network copy
+    }
+  }
   try {
     const res = await fetch("/app-config.json", { headers: { Accept: "application/json" } });
     if (res.ok) cfg = await res.json();

@@ -4,6 +4,7 @@ const MESSAGES = {
     "app.title": "乐都区网格化管理平台",
     "app.short": "乐都网格",
     "skip": "跳到主要内容",
+    "loading": "正在加载…",
     "view.command": "指挥中心",
     "view.field": "网格员",
     "view.planning": "规划建设",
@@ -189,6 +190,7 @@ const MESSAGES = {
     "app.title": "Ledu District Grid Management",
     "app.short": "Ledu Grid",
     "skip": "Skip to main content",
+    "loading": "Loading…",
     "view.command": "Command centre",
     "view.field": "Field staff",
     "view.planning": "Planning",
@@ -390,6 +392,11 @@ export function pick(rec, field = "title") {
 }
 
 export const current = () => lang;
+
+/** Add a part's messages ({"zh-CN": {...}, en: {...}}) to the catalogue. */
+export function extend(parts) {
+  for (const [code, msgs] of Object.entries(parts)) Object.assign((MESSAGES[code] ??= {}), msgs);
+}
 
 export function setLang(code) {
   lang = MESSAGES[code] ? code : "zh-CN";

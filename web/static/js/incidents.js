@@ -4,6 +4,7 @@
 import * as api from "./api.js";
 import * as catalog from "./catalog.js";
 import * as config from "./config.js";
+import * as mapmod from "./map.js";
 import { stateBadge } from "./workflow.js";
 import { t } from "./i18n.js";
 
@@ -83,11 +84,12 @@ export async function refresh() {
   if (mine !== seq) return;
   if (data.error) return onList(data);
   if (detail) {
+    if (!(await ensureCluster()) || mine !== seq) return;
     const keep = new Set(data.items.map((k) => k.case_no));
     for (const [no, m] of markers) if (!keep.has(no)) { cluster.removeLayer(m); markers.delete(no); }
     data.items.forEach((k) => addMarker(k));
   } else {
-    cluster.clearLayers();
+    cluster?.clearLayers();
     markers.clear();
   }
   onList(data);
@@ -156,12 +158,26 @@ export async function mount(m, opts) {
   onOpen = opts.onOpen;
   onList = opts.onList;
   filters = opts.filters;
+  map.on("moveend", refresh);
+  const listed = refresh();
+  // The incident tiles come after the boundaries, so the map is usable first.
+  specs = (await catalog.load().catch(() => [])).filter((l) => catalog.SPECIAL.has(l.id));
+  await mapmod.firstTiles();
+  if (map !== m) return;
+  setLowZoom(opts.density ? "incident_density" : "incidents");
+  await listed;
+}
+
+/** Case markers (zoom 14 and closer) cluster with Leaflet.markercluster, loaded when first needed. */
+async function ensureCluster() {
+  if (cluster) return cluster;
+  config.stylesheet("markercluster", "dist/MarkerCluster.css");
+  config.stylesheet("markercluster", "dist/MarkerCluster.Default.css");
+  await config.script("markercluster", "dist/leaflet.markercluster.js");
+  if (!map || cluster) return cluster;
   cluster = L.markerClusterGroup({ maxClusterRadius: 50, chunkedLoading: true, showCoverageOnHover: false });
   map.addLayer(cluster);
-  specs = (await catalog.load().catch(() => [])).filter((l) => catalog.SPECIAL.has(l.id));
-  setLowZoom(opts.density ? "incident_density" : "incidents");
-  map.on("moveend", refresh);
-  await refresh();
+  return cluster;
 }
 
 export function setFilters(f) {

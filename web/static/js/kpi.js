@@ -14,6 +14,8 @@ let seq = 0;
 
 export function init(panelEl) {
   el = panelEl;
+  el.replaceChildren(h("h2", {}, t("kpi.title")),
+    h("p.muted", { role: "status" }, h("span.spinner", { "aria-hidden": "true" }), ` ${t("loading")}`));
 }
 
 export function setScope(next) {

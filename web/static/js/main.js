@@ -22,6 +22,17 @@ function defaultView() {
   return DEFAULT_VIEW[auth.role()] || "command";
 }
 
+/** Fetch a view's whole module graph at once (the server lists it), not level by level. */
+function preloadView(name) {
+  for (const href of config.get().modules?.[name] || []) {
+    if (document.querySelector(`link[href="${href}"]`)) continue;
+    const link = document.createElement("link");
+    link.rel = "modulepreload";
+    link.href = href;
+    document.head.append(link);
+  }
+}
+
 async function show(name) {
   if (!VIEWS[name]) name = defaultView();
   if (name === currentName) return;
@@ -98,6 +109,8 @@ function setupNet() {
 
 async function start() {
   await config.load();
+  const first = VIEWS[urlstate.read().v] ? urlstate.read().v : defaultView();
+  preloadView(first);
   i18n.apply();
   document.getElementById("lang").addEventListener("click", () =>
     i18n.setLang(i18n.current() === "zh-CN" ? "en" : "zh-CN"));
@@ -114,11 +127,15 @@ async function start() {
   i18n.onChange(renderWho);
   mapmod.create(document.getElementById("map"));
   mapmod.setHighlight(auth.user()?.grids || []);
-  await mapmod.loadLayers(document.getElementById("layers"), document.getElementById("legend"));
+  // The layer catalogue and the view's modules load side by side; the view's data (cases,
+  // KPIs, charts) follows once the map is usable.
+  const layersReady = mapmod.loadLayers(document.getElementById("layers"), document.getElementById("legend"));
   ui.setupSearch(document.getElementById("search-form"));
   urlstate.onChange((st) => show(st.v));
-  await show(urlstate.read().v);
+  await Promise.all([layersReady, show(first)]);
+  await mapmod.firstTiles();
   document.body.dataset.ready = "1";
+  ui.markInteractive();
   if ("serviceWorker" in navigator && location.protocol !== "file:") {
     navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("service worker", e));
   }

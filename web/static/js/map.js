@@ -21,6 +21,13 @@ let active = [];
 let tileLayer = null;
 let highlight = new Set(); // my grids (or communities): drawn thick and orange
 const featureClick = [];
+let tilesDrawn;
+const firstTilesDrawn = new Promise((resolve) => (tilesDrawn = resolve));
+
+/** Resolves when the first boundary tiles are on the map (or there are none to draw). */
+export function firstTiles(timeoutMs = 15000) {
+  return Promise.race([firstTilesDrawn, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+}
 
 /** Leaflet path options from a registry style (its keys, Leaflet's, or Mapbox-like paint keys). */
 export function pathStyle(style = {}, geometryType = "") {
@@ -166,7 +173,7 @@ function refreshTiles() {
   if (tileLayer) map.removeLayer(tileLayer);
   tileLayer = null;
   const ids = active.filter((id) => layers.find((l) => l.id === id));
-  if (!ids.length) return;
+  if (!ids.length) return tilesDrawn();
   const styles = {};
   for (const l of layers) {
     const base = pathStyle(l.style, l.geometry_type);
@@ -185,6 +192,7 @@ function refreshTiles() {
     attribution: "",
   });
   tileLayer.on("click", (e) => featureClick.forEach((fn) => fn(e.layer?.properties || {}, e)));
+  tileLayer.once("load", () => tilesDrawn());
   tileLayer.addTo(map);
   tileLayer.bringToBack();
 }

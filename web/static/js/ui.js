@@ -5,6 +5,29 @@ import * as mapmod from "./map.js";
 import { t } from "./i18n.js";
 
 let toastTimer;
+
+let markInteractiveDone;
+/** Resolves once the map and the view's controls are usable (marked "gridmap:interactive"). */
+export const interactive = new Promise((resolve) => (markInteractiveDone = resolve));
+
+export function markInteractive() {
+  if (!performance.getEntriesByName("gridmap:interactive").length) performance.mark("gridmap:interactive");
+  markInteractiveDone();
+}
+
+/** Run `fn` after the page is interactive, when the browser is idle (data that can wait). */
+export function afterInteractive(fn) {
+  return interactive.then(() => new Promise((resolve) => {
+    const go = () => resolve(fn());
+    if (window.requestIdleCallback) requestIdleCallback(go, { timeout: 500 });
+    else setTimeout(go, 50);
+  }));
+}
+
+/** Mark the moment the view's own data is in (once per page load), for the load benchmark. */
+export function markData() {
+  if (!performance.getEntriesByName("gridmap:data").length) performance.mark("gridmap:data");
+}
 export function toast(text, ms = 3500) {
   const el = document.getElementById("toast");
   el.textContent = text;

@@ -64,6 +64,7 @@ function renderList(data) {
   const head = h("h2", {}, t("list.title"));
   if (!data) return listEl.replaceChildren(head, h("p.muted", {}, t("list.unavailable")));
   if (data.error) return listEl.replaceChildren(head, h("p.error", {}, data.error.message || String(data.error)));
+  ui.markData();
   listEl.replaceChildren(head,
     h("p.muted", {}, t("list.count", { n: data.total_exact === false ? `${data.total}+` : data.total, shown: Math.min(50, data.items.length) })),
     h("ul.cases", { id: "case-list" }, data.items.slice(0, 50).map(item)));
@@ -122,26 +123,38 @@ export async function mount({ map, panel, drawer: drawerEl }) {
   const onFeature = (props, e) => gridcard.show(map, props, e.latlng);
   mapmod.onFeatureClick(onFeature);
   offs.push(() => mapmod.offFeatureClick(onFeature));
-  await incidents.mount(map, { filters: readFilters(), density: readFilters().density, onOpen: drawer.open, onList: renderList });
+  // The cases in view load without holding up the map; the KPIs, their chart and the live
+  // feed (which keeps a connection open) wait until the map is interactive.
+  const mounted = ++mountSeq;
+  incidents.mount(map, { filters: readFilters(), density: readFilters().density, onOpen: drawer.open, onList: renderList })
+    .catch((e) => console.warn("incidents", e));
   const onMove = () => kpi.refresh();
-  map.on("moveend", onMove);
-  offs.push(() => map.off("moveend", onMove));
-  kpi.refresh();
-  if (auth.user() && live.available()) {
-    offs.push(live.subscribe(onLive));
-    live.onStatus((up) => {
-      document.body.dataset.live = up ? "1" : "0";
-      if (feedEl && !feedEl.classList.contains("flash")) feedEl.textContent = t(up ? "live.on" : "live.off");
-    });
-    live.start();
-  } else {
-    feedEl.textContent = auth.user() ? t("live.unavailable") : t("live.signIn");
-  }
+  ui.afterInteractive(() => {
+    if (mounted !== mountSeq) return;
+    map.on("moveend", onMove);
+    offs.push(() => map.off("moveend", onMove));
+    kpi.refresh();
+    startLive();
+  });
+  if (!auth.user() || !live.available()) feedEl.textContent = auth.user() ? t("live.unavailable") : t("live.signIn");
   const c = urlstate.read().case;
   if (c) drawer.open(c);
 }
 
+let mountSeq = 0;
+
+function startLive() {
+  if (!auth.user() || !live.available() || !feedEl) return;
+  offs.push(live.subscribe(onLive));
+  live.onStatus((up) => {
+    document.body.dataset.live = up ? "1" : "0";
+    if (feedEl && !feedEl.classList.contains("flash")) feedEl.textContent = t(up ? "live.on" : "live.off");
+  });
+  live.start();
+}
+
 export function unmount() {
+  mountSeq++;
   offs.forEach((fn) => fn());
   offs = [];
   live.stop();

@@ -8,7 +8,7 @@ import * as i18n from "../i18n.js";
 import * as mapmod from "../map.js";
 import * as queue from "../queue.js";
 import * as tasks from "../tasks.js";
-import { h, toast } from "../ui.js";
+import { h, markData, toast } from "../ui.js";
 import { t } from "../i18n.js";
 
 const L = window.L;
@@ -188,7 +188,8 @@ export async function mount(c) {
   });
   queue.start();
   renderPending(await queue.all());
-  tasks.mount(document.getElementById("tasks"), map);
+  // "My tasks" fills in without holding up the map and the report form.
+  tasks.mount(document.getElementById("tasks"), map).then(markData, (e) => console.warn("tasks", e));
 }
 
 export function unmount() {

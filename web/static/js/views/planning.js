@@ -4,7 +4,7 @@ import * as api from "../api.js";
 import * as config from "../config.js";
 import * as draw from "../draw.js";
 import * as gantt from "../gantt.js";
-import { fmtTime, h } from "../ui.js";
+import { fmtTime, h, markData } from "../ui.js";
 import { t } from "../i18n.js";
 
 const L = window.L;
@@ -53,8 +53,17 @@ export async function mount({ map, panel }) {
     box.append(h("p.muted", {}, t("plan.unavailable")));
     return;
   }
+  // The register and timeline fill in without holding up the map.
+  loadProjects(map, box);
+}
+
+async function loadProjects(map, box) {
+  const wait = h("p.muted", { role: "status" }, h("span.spinner", { "aria-hidden": "true" }), ` ${t("loading")}`);
+  box.append(wait);
   try {
     const [reg, g] = await Promise.all([api.get("/api/v1/projects"), api.get("/api/v1/projects/gantt")]);
+    wait.remove();
+    if (mapRef !== map) return;
     box.append(h("p.muted", {}, `${t("plan.asOf")} ${reg.as_of} · ${t("plan.count", { n: reg.count })}`),
       h("div.legend-status", {}, Object.keys(STATUS_COLOURS).map((s) => h("span", { class: `pstatus ${s}` }, `${gantt.statusSymbol(s)} ${t(`pstatus.${s}`)}`))));
     document.body.classList.add("wide-panel");
@@ -62,13 +71,16 @@ export async function mount({ map, panel }) {
     box.append(table(reg.projects, labels), h("h2", {}, t("plan.timeline")), gantt.render(g));
     map.invalidateSize();
     mapProjects(map, reg.projects);
+    markData();
   } catch (e) {
+    wait.remove();
     box.append(h("p.error", {}, e.message));
   }
 }
 
 export function unmount() {
   if (layer && mapRef) mapRef.removeLayer(layer);
+  mapRef = null;
   layer = null;
   draw.unmount();
   document.body.classList.remove("wide-panel");
