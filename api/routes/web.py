@@ -66,8 +66,11 @@ VENDOR: dict[str, tuple[str, tuple[str, ...]]] = {
         "@geoman-io/leaflet-geoman-free",
         ("dist/leaflet-geoman.min.js", "dist/leaflet-geoman.css"),
     ),
-    "echarts": ("echarts", ("dist/echarts.simple.min.js",)),
+    "echarts": ("echarts", ("dist/echarts.simple.min.js", "dist/echarts.min.js")),
 }
+
+# Desk-only and large (the full ECharts build, for the scorecard radar): not kept offline.
+NOT_OFFLINE = frozenset({"dist/echarts.min.js"})
 
 router = APIRouter(dependencies=[Depends(allow(public=True))])
 
@@ -235,7 +238,7 @@ def precache_list() -> list[str]:
     for alias, url in vendor_urls().items():
         if alias == "geoman":  # drawing is for planners at a desk; not kept offline
             continue
-        urls += [f"{url}/{rel}" for rel in VENDOR[alias][1]]
+        urls += [f"{url}/{rel}" for rel in VENDOR[alias][1] if rel not in NOT_OFFLINE]
     return urls
 
 

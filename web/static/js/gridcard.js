@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import * as config from "./config.js";
 import * as kpi from "./kpi.js";
+import * as scorecard from "./scorecard.js";
 import { h } from "./ui.js";
 import { t } from "./i18n.js";
 
@@ -30,7 +31,10 @@ export async function show(map, props, latlng) {
       props.population != null ? [h("dt", {}, t("card.population")), h("dd", {}, String(props.population))] : "",
       h("dt", {}, t("card.open")), h("dd", { id: "card-open" }, "…"),
       level === "grid" ? [h("dt", {}, t("card.staff")), h("dd", { id: "card-staff" }, "…")] : ""),
-    props.boundary_source === "illustrative" ? h("p.muted", {}, `※ ${t("legend.illustrative")}`) : "");
+    props.boundary_source === "illustrative" ? h("p.muted", {}, `※ ${t("legend.illustrative")}`) : "",
+    level !== "township" && scorecard.mayRead()
+      ? h("p", {}, h("a", { href: `#v=planning&pt=scorecard&sc=${code.slice(0, 12)}`, id: "card-scorecard" }, `◈ ${t("score.card")}`))
+      : "");
   L.popup({ maxWidth: 300 }).setLatLng(latlng).setContent(body).openOn(map);
   const key = { grid: "grid", community: "community", township: "township" }[level];
   if (config.has("/api/v1/cases")) {

@@ -1,6 +1,7 @@
 // The KPI panel: open and overdue cases in the current map view, and for the district or a
 // chosen township/community/grid the rates (结案率, 按期结案率) with a trend chart (ECharts).
 import * as api from "./api.js";
+import * as charts from "./charts.js";
 import * as config from "./config.js";
 import * as incidents from "./incidents.js";
 import { h, pct } from "./ui.js";
@@ -17,6 +18,8 @@ export function init(panelEl) {
   el.replaceChildren(h("h2", {}, t("kpi.title")),
     h("p.muted", { role: "status" }, h("span.spinner", { "aria-hidden": "true" }), ` ${t("loading")}`));
 }
+
+export const currentScope = () => scope;
 
 export function setScope(next) {
   scope = next || { level: "district", code: "630202000000", name: "乐都区" };
@@ -57,8 +60,8 @@ async function series() {
 
 async function draw(chartEl, data) {
   if (!data?.buckets?.length) return;
-  await config.script("echarts", "dist/echarts.simple.min.js");
-  const echarts = window.echarts;
+  const echarts = await charts.echarts();
+  if (!chartEl.isConnected) return;
   chart?.dispose();
   chart = echarts.init(chartEl, null, { renderer: "canvas" });
   const x = data.buckets.map((b) => b.start.slice(5));

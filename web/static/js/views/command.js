@@ -3,6 +3,7 @@
 import * as auth from "../auth.js";
 import * as config from "../config.js";
 import * as drawer from "../drawer.js";
+import * as exporter from "../exporter.js";
 import * as gridcard from "../gridcard.js";
 import * as i18n from "../i18n.js";
 import * as incidents from "../incidents.js";
@@ -59,6 +60,14 @@ function filtersForm() {
   return form;
 }
 
+/** The filters the export endpoint takes: the time window's start and a chosen community. */
+function exportFilters() {
+  const from = incidents.filterParams(readFilters()).reported_from || null;
+  const s = kpi.currentScope();
+  const community = s.level === "community" ? s.code : s.level === "grid" ? s.code.slice(0, 12) : null;
+  return { from, community };
+}
+
 function renderList(data) {
   if (!listEl) return;
   const head = h("h2", {}, t("list.title"));
@@ -110,7 +119,7 @@ export async function mount({ map, panel, drawer: drawerEl }) {
   const kpiEl = h("section.kpi-panel", { id: "kpi", "aria-live": "polite" });
   listEl = h("section", { id: "cases" });
   feedEl = h("p.live", { id: "live", role: "status", "aria-live": "polite" });
-  panel.append(feedEl, filtersForm(), kpiEl, listEl);
+  panel.append(feedEl, filtersForm(), exporter.box(exportFilters), kpiEl, listEl);
   drawer.init(drawerEl, () => incidents.refresh());
   kpi.init(kpiEl);
   const offSearch = ui.addSearch(async (q) => {

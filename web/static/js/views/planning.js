@@ -1,6 +1,10 @@
 // View: planning — construction projects on the map coloured (and marked) by status, the
 // register table, the Gantt timeline, and a drawn polygon's counts.
 import * as api from "../api.js";
+import * as balance from "../balance.js";
+import * as coverage from "../coverage.js";
+import * as scorecard from "../scorecard.js";
+import * as urlstate from "../urlstate.js";
 import * as config from "../config.js";
 import * as draw from "../draw.js";
 import * as gantt from "../gantt.js";
@@ -43,11 +47,54 @@ function mapProjects(map, projects) {
   if (layer.getLayers().length) map.fitBounds(layer.getBounds().pad(0.2), { maxZoom: 13 });
 }
 
+const TABS = ["projects", "coverage", "balance", "scorecard"];
+
+/** Projects, service coverage and grid balance as tabs (the choice is kept in the URL). */
+function tabs(map, panes) {
+  const bar = h("div.tabs", { role: "tablist", "aria-label": t("tab.label") });
+  const select = (name, focus = false) => {
+    if (!TABS.includes(name)) name = "projects";
+    urlstate.write({ pt: name === "projects" ? null : name });
+    for (const tab of TABS) {
+      const on = tab === name;
+      const btn = bar.querySelector(`[data-tab="${tab}"]`);
+      btn.setAttribute("aria-selected", String(on));
+      btn.tabIndex = on ? 0 : -1;
+      panes[tab].hidden = !on;
+      if (on && focus) btn.focus();
+    }
+    if (name !== "coverage") coverage.clear();
+    if (name !== "balance") balance.clear();
+    if (name === "coverage" && !panes.coverage.childElementCount) coverage.mount(map, panes.coverage);
+    if (name === "balance" && !panes.balance.childElementCount) balance.mount(map, panes.balance);
+    if (name === "scorecard" && !panes.scorecard.childElementCount) scorecard.mountPanel(panes.scorecard);
+  };
+  for (const tab of TABS) {
+    bar.append(h("button.tab", {
+      type: "button", role: "tab", id: `tab-${tab}`, "aria-controls": `pane-${tab}`, dataset: { tab },
+      onclick: () => select(tab),
+      onkeydown: (e) => {
+        const i = TABS.indexOf(tab);
+        if (e.key === "ArrowRight") select(TABS[(i + 1) % TABS.length], true);
+        if (e.key === "ArrowLeft") select(TABS[(i + TABS.length - 1) % TABS.length], true);
+      },
+    }, t(`tab.${tab}`)));
+    Object.assign(panes[tab], { id: `pane-${tab}` });
+    panes[tab].setAttribute("role", "tabpanel");
+    panes[tab].setAttribute("aria-labelledby", `tab-${tab}`);
+  }
+  return { bar, select };
+}
+
 export async function mount({ map, panel }) {
   mapRef = map;
   const box = h("section", { id: "projects" }, h("h2", {}, t("plan.title")));
   const drawBox = h("section", { id: "draw" });
-  panel.append(box, drawBox);
+  const panes = { projects: h("div", {}, box, drawBox), coverage: h("div"), balance: h("div"), scorecard: h("div") };
+  const { bar, select } = tabs(map, panes);
+  panel.append(bar, panes.projects, panes.coverage, panes.balance, panes.scorecard);
+  select(urlstate.read().pt);
+  document.body.classList.add("wide-panel");
   draw.mount(map, drawBox);
   if (!config.has("/api/v1/projects") || !config.has("/api/v1/projects/gantt")) {
     box.append(h("p.muted", {}, t("plan.unavailable")));
@@ -66,7 +113,6 @@ async function loadProjects(map, box) {
     if (mapRef !== map) return;
     box.append(h("p.muted", {}, `${t("plan.asOf")} ${reg.as_of} · ${t("plan.count", { n: reg.count })}`),
       h("div.legend-status", {}, Object.keys(STATUS_COLOURS).map((s) => h("span", { class: `pstatus ${s}` }, `${gantt.statusSymbol(s)} ${t(`pstatus.${s}`)}`))));
-    document.body.classList.add("wide-panel");
     const labels = Object.fromEntries(g.projects.flatMap((p) => p.bars.map((b) => [b.kind, b.label])));
     box.append(table(reg.projects, labels), h("h2", {}, t("plan.timeline")), gantt.render(g));
     map.invalidateSize();
