@@ -125,6 +125,7 @@ async function run(params) {
       legend(),
       h("p.muted", {}, t("cov.measure")),
       table(result.units));
+    Object.assign(out.dataset, { sites: String(sites.length), gaps: String(gaps.length) });
     document.body.dataset.analysis = "coverage";
   } catch (e) {
     if (mine === seq) out.replaceChildren(h("p.error", { role: "alert" }, e.message));

@@ -124,7 +124,13 @@ async function start() {
     currentName = null;
     show(name);
   });
-  i18n.onChange(renderWho);
+  i18n.onChange(() => {
+    renderWho();
+    // Views are built in the current language: build the open one again (its state is in the URL).
+    const name = currentName;
+    currentName = null;
+    if (name) show(name);
+  });
   mapmod.create(document.getElementById("map"));
   mapmod.setHighlight(auth.user()?.grids || []);
   // The layer catalogue and the view's modules load side by side; the view's data (cases,

@@ -125,15 +125,16 @@ export async function mountPanel(el) {
   const cardEl = h("section", { id: "score-community", "aria-live": "polite" });
   const listEl = h("div", {}, h("p.muted", { role: "status" }, h("span.spinner", { "aria-hidden": "true" }), ` ${t("loading")}`));
   el.append(cardEl, listEl);
-  const pick = (code) => {
+  const pick = (code, scroll = true) => {
     urlstate.write({ sc: code });
     showCommunity(cardEl, code);
+    if (scroll) cardEl.scrollIntoView({ block: "start" });
   };
   try {
     const data = await api.get("/api/v1/scorecard");
     listEl.replaceChildren(ranking(data, pick));
     const want = urlstate.read().sc;
-    if (want || data.items.length) pick(want || data.items[0].code);
+    if (want || data.items.length) pick(want || data.items[0].code, false);
   } catch (e) {
     listEl.replaceChildren(h("p.error", { role: "alert" }, e.message));
   }
