@@ -3,12 +3,14 @@
 import * as api from "./api.js";
 import * as config from "./config.js";
 import * as kpi from "./kpi.js";
-import * as scorecard from "./scorecard.js";
+import * as auth from "./auth.js";
 import { h } from "./ui.js";
 import { t } from "./i18n.js";
 
 const L = window.L;
 const OPEN = "reported,registered,dispatched,processing,responded,suspended";
+// Who may read the scorecard (as scorecard.js; not imported here to keep the first load small).
+const SCORECARD_READERS = ["commander", "supervisor", "planner", "viewer", "admin"];
 
 export function levelOf(code) {
   if (/^\d{15}$/.test(code)) return "grid";
@@ -32,7 +34,7 @@ export async function show(map, props, latlng) {
       h("dt", {}, t("card.open")), h("dd", { id: "card-open" }, "…"),
       level === "grid" ? [h("dt", {}, t("card.staff")), h("dd", { id: "card-staff" }, "…")] : ""),
     props.boundary_source === "illustrative" ? h("p.muted", {}, `※ ${t("legend.illustrative")}`) : "",
-    level !== "township" && scorecard.mayRead()
+    level !== "township" && SCORECARD_READERS.includes(auth.role()) && config.has("/api/v1/scorecard")
       ? h("p", {}, h("a", { href: `#v=planning&pt=scorecard&sc=${code.slice(0, 12)}`, id: "card-scorecard" }, `◈ ${t("score.card")}`))
       : "");
   L.popup({ maxWidth: 300 }).setLatLng(latlng).setContent(body).openOn(map);

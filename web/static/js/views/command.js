@@ -3,7 +3,6 @@
 import * as auth from "../auth.js";
 import * as config from "../config.js";
 import * as drawer from "../drawer.js";
-import * as exporter from "../exporter.js";
 import * as gridcard from "../gridcard.js";
 import * as i18n from "../i18n.js";
 import * as incidents from "../incidents.js";
@@ -119,7 +118,8 @@ export async function mount({ map, panel, drawer: drawerEl }) {
   const kpiEl = h("section.kpi-panel", { id: "kpi", "aria-live": "polite" });
   listEl = h("section", { id: "cases" });
   feedEl = h("p.live", { id: "live", role: "status", "aria-live": "polite" });
-  panel.append(feedEl, filtersForm(), exporter.box(exportFilters), kpiEl, listEl);
+  const exportEl = h("section.export-box", { id: "export" });
+  panel.append(feedEl, filtersForm(), exportEl, kpiEl, listEl);
   drawer.init(drawerEl, () => incidents.refresh());
   kpi.init(kpiEl);
   const offSearch = ui.addSearch(async (q) => {
@@ -144,6 +144,7 @@ export async function mount({ map, panel, drawer: drawerEl }) {
     offs.push(() => map.off("moveend", onMove));
     kpi.refresh();
     startLive();
+    import("../exporter.js").then((m) => exportEl.isConnected && exportEl.replaceWith(m.box(exportFilters)));
   });
   if (!auth.user() || !live.available()) feedEl.textContent = auth.user() ? t("live.unavailable") : t("live.signIn");
   const c = urlstate.read().case;
