@@ -48,6 +48,17 @@ def _state(engine, case_no: str) -> tuple[str, int]:  # type: ignore[no-untyped-
     return str(row[0]), int(row[1])
 
 
+def _note(engine, case_no: str, action: str) -> str | None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text(
+                "SELECT e.note FROM case_events e JOIN cases c ON c.id = e.case_id"
+                " WHERE c.case_no = :n AND e.action = :a"
+            ),
+            {"n": case_no, "a": action},
+        ).scalar()
+
+
 def _photo() -> bytes:
     from PIL import Image
 
@@ -78,13 +89,6 @@ def test_worker_feeds_back_with_note_and_photo(server, open_context, engine) -> 
     page.wait_for_selector(task, state="detached")
     assert _state(engine, case_no) == ("responded", 0)
     with engine.connect() as conn:
-        note = conn.execute(
-            sa.text(
-                "SELECT e.note FROM case_events e JOIN cases c ON c.id = e.case_id"
-                " WHERE c.case_no = :n AND e.action = 'respond'"
-            ),
-            {"n": case_no},
-        ).scalar()
         photos = conn.execute(
             sa.text(
                 "SELECT count(*) FROM case_photos p JOIN cases c ON c.id = p.case_id"
@@ -92,7 +96,7 @@ def test_worker_feeds_back_with_note_and_photo(server, open_context, engine) -> 
             ),
             {"n": case_no},
         ).scalar()
-    assert note == "已清理完毕，附现场照片"
+    assert _note(engine, case_no, "respond") == "已清理完毕，附现场照片"
     assert photos == 1
 
 
@@ -119,13 +123,5 @@ def test_supervisor_passes_one_case_and_sends_another_back(server, open_context,
     page.wait_for_selector(bad_task, state="detached")
     assert _state(engine, good) == ("closed", 0)
     assert _state(engine, bad) == ("dispatched", 1)
-    with engine.connect() as conn:
-        note = conn.execute(
-            sa.text(
-                "SELECT e.note FROM case_events e JOIN cases c ON c.id = e.case_id"
-                " WHERE c.case_no = :n AND e.action = 'verify_fail'"
-            ),
-            {"n": bad},
-        ).scalar()
-    assert note == "现场仍有垃圾，返工"
+    assert _note(engine, bad, "verify_fail") == "现场仍有垃圾，返工"
     assert (ARTIFACTS / "tasks-verify.png").exists()

@@ -4,7 +4,7 @@
 import "./messages/analysis.js";
 import * as api from "./api.js";
 import * as catalog from "./catalog.js";
-import { busy } from "./coverage.js";
+import { running } from "./coverage.js";
 import { h } from "./ui.js";
 import { t } from "./i18n.js";
 
@@ -78,35 +78,29 @@ function outliers(grids, names) {
       h("td", {}, h("span", { class: `flag ${g.flag}` }, flagLabel(g.flag)))))));
 }
 
-async function run(params) {
-  const out = document.getElementById("bal-out");
-  const btn = document.getElementById("bal-run");
+function run(params) {
   const mine = ++seq;
-  btn.disabled = true;
-  out.replaceChildren(busy(t("bal.running")));
-  document.body.dataset.analysis = "running";
-  try {
-    const r = await api.get(`/api/v1/analysis/balance${api.qs(params)}`);
-    if (mine !== seq || !mapRef) return;
-    colourGrids(mapRef, new Map(r.grids.map((g) => [g.code, g.flag])));
-    const names = new Map(r.communities.map((c) => [c.code, c.name]));
-    const s = r.summary;
-    out.replaceChildren(
-      h("ul.bal-summary", { id: "bal-summary" },
-        ["under", "within", "over"].map((f) => h("li", { class: `flag ${f}`, dataset: { flag: f } }, `${flagLabel(f)} ${s[f]}`)),
-        h("li.flag", { dataset: { flag: "not_judged" } }, `${flagLabel(null)} ${s.not_judged}`)),
-      h("p.muted", {}, t("bal.legend")),
-      outliers(r.grids, names),
-      r.communities.length ? h("h3", {}, t("bal.suggest")) : "",
-      r.communities.length ? h("ul.bal-suggest", {}, r.communities.map((c) =>
-        h("li", {}, t("bal.suggestText", { name: c.name, grids: c.grids, hh: c.households, n: c.suggested_grids })))) : "");
-    document.body.dataset.analysis = "balance";
-  } catch (e) {
-    if (mine === seq) out.replaceChildren(h("p.error", { role: "alert" }, e.message));
-    document.body.dataset.analysis = "error";
-  } finally {
-    if (mine === seq) btn.disabled = false;
-  }
+  return running({
+    out: document.getElementById("bal-out"), btn: document.getElementById("bal-run"), text: t("bal.running"),
+    name: "balance", isCurrent: () => mine === seq,
+    work: async () => {
+      const r = await api.get(`/api/v1/analysis/balance${api.qs(params)}`);
+      if (mine !== seq || !mapRef) return null;
+      colourGrids(mapRef, new Map(r.grids.map((g) => [g.code, g.flag])));
+      const names = new Map(r.communities.map((c) => [c.code, c.name]));
+      const s = r.summary;
+      return [
+        h("ul.bal-summary", { id: "bal-summary" },
+          ["under", "within", "over"].map((f) => h("li", { class: `flag ${f}`, dataset: { flag: f } }, `${flagLabel(f)} ${s[f]}`)),
+          h("li.flag", { dataset: { flag: "not_judged" } }, `${flagLabel(null)} ${s.not_judged}`)),
+        h("p.muted", {}, t("bal.legend")),
+        outliers(r.grids, names),
+        r.communities.length ? h("h3", {}, t("bal.suggest")) : "",
+        r.communities.length ? h("ul.bal-suggest", {}, r.communities.map((c) =>
+          h("li", {}, t("bal.suggestText", { name: c.name, grids: c.grids, hh: c.households, n: c.suggested_grids })))) : "",
+      ];
+    },
+  });
 }
 
 export function mount(map, el) {

@@ -100,39 +100,52 @@ function legend() {
     h("li", {}, h("span.swatch.gap", { "aria-hidden": "true" }), ` ▨ ${t("cov.legendGap")}`));
 }
 
-async function run(params) {
-  const out = document.getElementById("cov-out");
-  const btn = document.getElementById("cov-run");
-  const mine = ++seq;
+/** Run an analysis: the button off and a progress line while `work()` runs; its nodes (or
+ * the error) then fill `out`. Only the latest run (`isCurrent()`) writes. */
+export async function running({ out, btn, text, name, isCurrent, work }) {
   btn.disabled = true;
-  out.replaceChildren(busy(t("cov.running")));
+  out.replaceChildren(busy(text));
   document.body.dataset.analysis = "running";
   try {
-    const q = { kind: params.kind, level: params.level, include_planned: params.include_planned || null, reach: params.reach || null, max_gaps: 200 };
-    const [result, sites] = await Promise.all([
-      api.get(`/api/v1/analysis/coverage${api.qs(q)}`),
-      facilities(params.kind, params.include_planned).catch(() => []),
-    ]);
-    if (mine !== seq || !mapRef) return;
-    draw(mapRef, result, sites);
-    const gaps = result.gaps?.features || [];
-    const tot = result.total;
-    out.replaceChildren(
-      h("p.summary", { id: "cov-total" }, t("cov.total", {
-        share: pct(tot.household_share), reach: result.reach_m, covered: tot.covered_households, households: tot.households,
-      })),
-      h("p", { id: "cov-gaps" }, t("cov.gaps", { n: gaps.length, hh: gaps[0]?.properties.households ?? 0 })),
-      legend(),
-      h("p.muted", {}, t("cov.measure")),
-      table(result.units));
-    Object.assign(out.dataset, { sites: String(sites.length), gaps: String(gaps.length) });
-    document.body.dataset.analysis = "coverage";
+    const nodes = await work();
+    if (!isCurrent() || !nodes) return;
+    out.replaceChildren(...nodes);
+    document.body.dataset.analysis = name;
   } catch (e) {
-    if (mine === seq) out.replaceChildren(h("p.error", { role: "alert" }, e.message));
+    if (isCurrent()) out.replaceChildren(h("p.error", { role: "alert" }, e.message));
     document.body.dataset.analysis = "error";
   } finally {
-    if (mine === seq) btn.disabled = false;
+    if (isCurrent()) btn.disabled = false;
   }
+}
+
+function run(params) {
+  const out = document.getElementById("cov-out");
+  const mine = ++seq;
+  return running({
+    out, btn: document.getElementById("cov-run"), text: t("cov.running"), name: "coverage", isCurrent: () => mine === seq,
+    work: async () => {
+      const q = { kind: params.kind, level: params.level, include_planned: params.include_planned || null, reach: params.reach || null, max_gaps: 200 };
+      const [result, sites] = await Promise.all([
+        api.get(`/api/v1/analysis/coverage${api.qs(q)}`),
+        facilities(params.kind, params.include_planned).catch(() => []),
+      ]);
+      if (mine !== seq || !mapRef) return null;
+      draw(mapRef, result, sites);
+      const gaps = result.gaps?.features || [];
+      const tot = result.total;
+      Object.assign(out.dataset, { sites: String(sites.length), gaps: String(gaps.length) });
+      return [
+        h("p.summary", { id: "cov-total" }, t("cov.total", {
+          share: pct(tot.household_share), reach: result.reach_m, covered: tot.covered_households, households: tot.households,
+        })),
+        h("p", { id: "cov-gaps" }, t("cov.gaps", { n: gaps.length, hh: gaps[0]?.properties.households ?? 0 })),
+        legend(),
+        h("p.muted", {}, t("cov.measure")),
+        table(result.units),
+      ];
+    },
+  });
 }
 
 export function mount(map, el) {
