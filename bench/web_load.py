@@ -7,7 +7,7 @@ Serve with ``GRIDMAP_ENV=test`` (the development headers stand in for sign-in). 
 view, a fresh browser context (empty cache, no service worker) signs in with those headers,
 opens the view and waits until it is interactive: the page marks ``gridmap:interactive`` once
 the map has drawn its first tiles and the view's controls are in place (KPIs, charts and lists
-may still be arriving). Prints one table: that mark (ms from navigation start, median), the
+may still be arriving); the byte counts are taken once those have arrived too. Prints one table: that mark (ms from navigation start, median), the
 wall-clock time until it, DOMContentLoaded, when the view's data was in (``gridmap:data``),
 and bytes transferred (gzip, as on the wire) for JS+CSS and in total. ``--requests`` adds the
 slowest requests of the last run of each view (start and duration, ms).
@@ -16,11 +16,13 @@ slowest requests of the last run of each view (start and duration, ms).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import time
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 ARGS = [
@@ -67,7 +69,16 @@ def one(browser, base: str, view: str) -> dict[str, object]:  # type: ignore[no-
         "() => performance.getEntriesByName('gridmap:interactive').length", timeout=60000
     )
     wall = (time.perf_counter() - t0) * 1000
-    page.wait_for_timeout(3000)  # late loads (chart library, KPIs, tiles); the feed never idles
+    # Then the late loads (the view's data, KPIs and the chart library) for the byte counts;
+    # the live feed never idles, so wait for what should arrive rather than for silence.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            "() => performance.getEntriesByName('gridmap:data').length", timeout=30000
+        )
+    if view == "command":
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_selector(".kpi-chart canvas", timeout=30000)
+    page.wait_for_timeout(1000)
     sizes = page.evaluate(SIZES_JS)
     ctx.close()
     return {"wall": wall, **sizes}
