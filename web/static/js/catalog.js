@@ -36,7 +36,11 @@ export function load() {
 
 async function fetchList() {
   let list = [];
-  if (config.has("/api/v1/layers")) {
+  const early = await window.gridmapEarly?.layers; // started by early.js with the page
+  if (early) {
+    window.gridmapEarly.layers = null; // once: later loads ask the server
+    list = Array.isArray(early) ? early : early.layers || [];
+  } else if (config.has("/api/v1/layers")) {
     const data = await api.get("/api/v1/layers");
     list = Array.isArray(data) ? data : data.layers || [];
   } else if (config.has("/ogc/collections")) {

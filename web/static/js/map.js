@@ -84,9 +84,12 @@ export const get = () => map;
 
 async function loadDistrict() {
   try {
-    const res = await fetch("/district.geojson");
-    if (!res.ok) return;
-    const gj = await res.json();
+    let gj = await window.gridmapEarly?.district; // started by early.js with the page
+    if (!gj) {
+      const res = await fetch("/district.geojson");
+      if (!res.ok) return;
+      gj = await res.json();
+    }
     const geom = gj.features ? gj.features[0].geometry : gj.geometry || gj;
     district = geom.type === "Polygon" ? [geom.coordinates] : geom.coordinates;
     L.geoJSON(gj, {
