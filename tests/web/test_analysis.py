@@ -118,6 +118,7 @@ def test_commander_exports_cases_in_view(server, open_context, engine) -> None: 
     assert page.locator("#export-form").count() == 0  # not signed in: no export
     login(page, engine, "commander1", "commander")
     page.wait_for_selector("#export-form")
+    page.select_option("#fl-cat", "01")  # the list's category filter goes along as CQL2
     page.select_option("#ex-layer", "cases")
     page.select_option("#ex-format", "geojson")
     with (
@@ -127,6 +128,7 @@ def test_commander_exports_cases_in_view(server, open_context, engine) -> None: 
         page.click("#ex-go")
     q = parse_qs(urlparse(req.value.url).query)
     assert q["format"] == ["geojson"]
+    assert q["filter"] == ["class_code = '01'"]
     west, south, east, north = (float(x) for x in q["bbox"][0].split(","))
     start = datetime.fromisoformat(q["datetime"][0].split("/")[0].replace("Z", "+00:00"))
     with open(dl.value.path(), encoding="utf-8") as f:
@@ -134,7 +136,9 @@ def test_commander_exports_cases_in_view(server, open_context, engine) -> None: 
     with engine.connect() as conn:
         expected = conn.execute(
             sa.text(
-                "SELECT count(*) FROM cases WHERE reported_at >= :s"
+                # a filtered export reads the incident layer: no cancelled or merged cases
+                "SELECT count(*) FROM cases WHERE reported_at >= :s AND category_code LIKE '01%'"
+                " AND state NOT IN ('cancelled', 'merged')"
                 " AND ST_Intersects(geom, ST_MakeEnvelope(:w, :so, :e, :n, 4326))"
             ),
             {"s": start, "w": west, "so": south, "e": east, "n": north},

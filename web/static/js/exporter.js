@@ -1,5 +1,6 @@
 // Export from the dashboard: the chosen layer with the view's filters that the export endpoint
-// takes (bbox of the map view, the time window, the selected community) in one of its formats
+// takes (bbox of the map view, the time window, the selected community, and for cases the
+// list's category, state and overdue filters as CQL2) in one of its formats
 // (GET /exchange/export/{layer}). Shown only to the roles that route allows.
 import "./messages/analysis.js";
 import * as auth from "./auth.js";
@@ -22,12 +23,28 @@ function bbox(map) {
   return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((x) => x.toFixed(5)).join(",");
 }
 
-/** The export URL for `layer` in `format` with the current filters ({from, community}). */
-export function exportUrl({ layer, format, map, inView, from, community }) {
+const OPEN_SET = "reported,registered,dispatched,processing,responded,suspended";
+
+/** CQL2 text for the case filters of the list (category, state, overdue), or "" for none.
+ * Values are checked against fixed forms here; the server checks them against the queryables. */
+export function caseFilter({ category, state, overdue } = {}) {
+  const parts = [];
+  if (/^\d{2}$/.test(category || "")) parts.push(`class_code = '${category}'`);
+  else if (/^\d{4}$/.test(category || "")) parts.push(`category_code = '${category}'`);
+  if (state === OPEN_SET) parts.push("open = true");
+  else if (/^[a-z_]+$/.test(state || "")) parts.push(`state = '${state}'`);
+  if (overdue) parts.push("overdue = true");
+  return parts.join(" AND ");
+}
+
+/** The export URL for `layer` in `format` with the current filters. */
+export function exportUrl({ layer, format, map, inView, from, community, cases }) {
   const q = new URLSearchParams({ format });
   if (inView && map) q.set("bbox", bbox(map));
   if (from && TIMED.has(layer)) q.set("datetime", `${from}/..`);
   if (community && /^\d{12}$/.test(community)) q.set("community", community);
+  const cql = layer === "cases" ? caseFilter(cases) : "";
+  if (cql) q.set("filter", cql);
   return `/exchange/export/${encodeURIComponent(layer)}?${q}`;
 }
 
@@ -50,10 +67,10 @@ export function box(filters) {
     e.preventDefault();
     const out = f.querySelector("#ex-out");
     const btn = f.querySelector("#ex-go");
-    const { from, community } = filters();
+    const { from, community, cases } = filters();
     const url = exportUrl({
       layer: f.layer.value, format: f.format.value, map: mapmod.get(), inView: f.bbox.checked,
-      from: f.window.checked ? from : null, community,
+      from: f.window.checked ? from : null, community, cases,
     });
     btn.disabled = true;
     out.replaceChildren(h("span.spinner", { "aria-hidden": "true" }), ` ${t("export.running")}`);

@@ -59,12 +59,13 @@ function filtersForm() {
   return form;
 }
 
-/** The filters the export endpoint takes: the time window's start and a chosen community. */
+/** The filters the export endpoint takes: time window, chosen community, the case filters. */
 function exportFilters() {
-  const from = incidents.filterParams(readFilters()).reported_from || null;
+  const f = readFilters();
+  const from = incidents.filterParams(f).reported_from || null;
   const s = kpi.currentScope();
   const community = s.level === "community" ? s.code : s.level === "grid" ? s.code.slice(0, 12) : null;
-  return { from, community };
+  return { from, community, cases: { category: f.category, state: f.state, overdue: f.overdue } };
 }
 
 function renderList(data) {
