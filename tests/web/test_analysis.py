@@ -147,3 +147,22 @@ def test_commander_exports_cases_in_view(server, open_context, engine) -> None: 
     page.wait_for_selector("#ex-out[data-count]")
     assert page.get_attribute("#ex-out", "data-count") == str(expected)
     shot(page, "command-export")
+
+
+def test_grid_card_opens_on_click_and_links_to_the_scorecard(server, open_context, engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.test_field import GRID, _grid_point
+
+    lon, lat = _grid_point(engine)
+    page = open_context().new_page()
+    page.goto(f"{server}/#v=command&m=13/{lat}/{lon}&l=grids")
+    page.wait_for_selector("body[data-ready='1']")
+    login(page, engine, "commander1", "commander")
+    page.wait_for_selector("body[data-ready='1']")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#gridcard")
+    assert page.text_content("#card-code") == GRID
+    shot(page, "command-gridcard")
+    page.click("#card-scorecard")
+    page.wait_for_selector(f"#score-card[data-code='{GRID[:12]}'] #score-radar[data-drawn='1']")
+    assert "pt=scorecard" in page.url

@@ -190,6 +190,7 @@ function refreshTiles() {
     rendererFactory: L.canvas.tile,
     vectorTileLayerStyles: styles,
     interactive: true,
+    className: "vt-clickable", // its canvases take clicks (Leaflet's tile panes do not)
     maxNativeZoom: 16,
     getFeatureId: (f) => (f.properties.code ? `${f.properties.code}` : undefined),
     attribution: "",
