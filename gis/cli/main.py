@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import typer
 
 from gis import migrate
@@ -44,20 +46,56 @@ def demo_load(
         console.print(note)
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def listen_socket(host: str, port: int, *, backlog: int = 2048) -> socket.socket:
+    """A bound, listening TCP socket whose connections get ``TCP_NODELAY``.
+
+    uvicorn's own multi-worker socket is created with ``proto`` 0; accepted sockets inherit
+    it and asyncio only sets ``TCP_NODELAY`` when ``proto`` is ``IPPROTO_TCP``, so Nagle's
+    algorithm meets the client's delayed ACK and every keep-alive response after the first
+    waits ~40 ms. This socket says ``IPPROTO_TCP`` and also sets ``TCP_NODELAY`` on the
+    listener (Linux copies it to accepted sockets), whichever event loop serves it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        raise SetupError(f"无法监听 {host}:{port} (cannot listen): {exc}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve(host: str, port: int, workers: int, loop: str = "auto") -> None:
+    """Serve ``api.asgi:app`` with ``workers`` processes sharing one listening socket."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     if not port_is_free(port, host if host not in ("0.0.0.0", "::") else "127.0.0.1"):
         raise SetupError(f"端口 {port} 已被占用 (port {port} is in use): set PORT or --port")
+    sock = listen_socket(host, port)
     console.print(f"[green]gridmap[/] → http://{host}:{port}/  (OpenAPI /openapi.json)")
-    uvicorn.run(
+    config = uvicorn.Config(
         "api.asgi:app",
         host=host,
         port=port,
         workers=workers,
+        loop=loop,  # type: ignore[arg-type]
         log_level="warning",
         proxy_headers=False,
     )
+    try:
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
 
 
 @app.command()
@@ -66,11 +104,16 @@ def serve(
     host: str = typer.Option(None, "--host", help="监听地址 (default 127.0.0.1)"),
     port: int = typer.Option(None, "--port", help="端口 (default $PORT or 8000)"),
     workers: int = typer.Option(None, "--workers", min=1, max=32),
+    loop: str = typer.Option(
+        "auto", "--loop", help="事件循环 (event loop): auto | asyncio | uvloop"
+    ),
 ) -> None:
     """启动 Web 服务 (serve the API and dashboard)."""
+    if loop not in ("auto", "asyncio", "uvloop"):
+        raise SetupError(f"--loop 应为 auto、asyncio 或 uvloop (unknown event loop): {loop}")
     s = get_settings()
     resolve_url(s)  # starts the local cluster when it is the embedded default
-    _serve(host or s.host, port or s.port, workers or s.workers)
+    _serve(host or s.host, port or s.port, workers or s.workers, loop)
 
 
 @app.command()
