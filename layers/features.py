@@ -2,7 +2,11 @@
 
 Statements are assembled from the spec only; request values (bbox, times, limits, filter
 literals) are bound parameters. A page is fetched with one row more than asked so that the
-next link needs no count; ``numberMatched`` comes from a count bounded at ``COUNT_CAP``.
+next link needs no count. In a box on the incidents layer the aggregate cells bound the
+matches and choose the plan: an id-ordered primary-key walk where many match (the planner,
+misjudging busy boxes, would sort every match), the sorted ids of all hits where few do
+(which counts them exactly). Elsewhere ``numberMatched`` comes from a count bounded at
+``COUNT_CAP``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from gis.errors import NotFound
+from layers.estimate import Bounds, incident_bounds
 from layers.params import Interval
 from layers.spec import LayerSpec, Prop
 
@@ -42,12 +47,13 @@ class ItemsPage:
 
 
 def _feature_sql(spec: LayerSpec, props: list[Prop], personal: bool) -> str:
+    """One feature as GeoJSON text (the geometry's JSON is spliced in, not parsed again)."""
     pairs = ", ".join(f"'{p.name}', {p.expr}" for p in props)
     geom = spec.geom_expr(personal=personal)
     return (
-        f"json_build_object('type', 'Feature', 'id', s.{spec.id_column}, "
-        f"'geometry', ST_AsGeoJSON({geom}, 7)::json, "
-        f"'properties', json_build_object({pairs}))::text"
+        f'\'{{"type":"Feature","id":\' || to_json(s.{spec.id_column})::text || '
+        f"',\"geometry\":' || coalesce(ST_AsGeoJSON({geom}, 7), 'null') || "
+        f"',\"properties\":' || json_build_object({pairs})::text || '}}'"
     )
 
 
@@ -82,13 +88,72 @@ def _where(conds: list[str]) -> str:
     return " AND ".join(f"({c})" for c in conds) if conds else "true"
 
 
+# An id-ordered index scan is forced this way where the planner would sort every match.
+FORCE_ID_ORDER = (
+    "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), "
+    "set_config('enable_seqscan', 'off', true), "
+    "set_config('max_parallel_workers_per_gather', '0', true)"
+)
+SCAN_ROW_COST = 1.0  # an id-ordered scan reads rows in heap order: cheap per row …
+HIT_ROW_COST = 4.0  # … a spatial-index hit is a random heap visit, about four times dearer
+
+
+def _plan(
+    conn: Connection, spec: LayerSpec, query: ItemsQuery, personal: bool
+) -> tuple[str, Bounds | None]:
+    """How to fetch a page: ``sorted`` (let the planner do it), ``hits`` or ``scan``.
+
+    For a box on the incidents layer (no other filter, id order) the aggregate cells bound
+    the matches. Many matches (a busy town): walking the primary key in id order finds a
+    page after reading ``(offset + limit) / selectivity`` rows. Few matches: the ids of all
+    hits are taken from the spatial index and sorted, which also counts them exactly.
+    """
+    if (
+        spec.kind != "incidents"
+        or query.bbox is None
+        or query.sortby
+        or query.interval is not None
+        or query.equals
+        or query.cql is not None
+    ):
+        return "sorted", None
+    bounds = incident_bounds(conn=conn, bbox=query.bbox, personal=personal)
+    wanted = query.offset + query.limit + 1
+    scan = wanted * bounds.total / max(bounds.lower, 1) * SCAN_ROW_COST
+    hits = bounds.lower * HIT_ROW_COST
+    return ("scan" if scan < hits else "hits"), bounds
+
+
+def _capped_count(conn: Connection, spec: LayerSpec, where: str, params: dict[str, Any]) -> int:
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {spec.source} s WHERE {where} LIMIT %(p_cap)s) q"
+    return int(conn.exec_driver_sql(sql, {**params, "p_cap": COUNT_CAP + 1}).scalar_one())
+
+
+def _hits_page(
+    conn: Connection, spec: LayerSpec, feature: str, where: str, params: dict[str, Any]
+) -> tuple[list[str], int]:
+    """The page from the sorted ids of every match, and how many match (one statement)."""
+    idc = spec.id_column
+    sql = (
+        f"WITH hits AS MATERIALIZED (SELECT s.{idc} AS id FROM {spec.source} s WHERE {where}), "
+        "page AS MATERIALIZED (SELECT id FROM hits ORDER BY id "
+        "LIMIT %(p_limit)s OFFSET %(p_offset)s) "
+        "SELECT (SELECT count(*) FROM hits), f.feature FROM (SELECT 1) one LEFT JOIN LATERAL ("
+        f"SELECT s.{idc} AS id, {feature} AS feature FROM {spec.source} s "
+        f"WHERE s.{idc} IN (SELECT id FROM page)) f ON true ORDER BY f.id"
+    )
+    result = conn.exec_driver_sql(sql, params).fetchall()
+    return [r[1] for r in result if r[1] is not None], int(result[0][0])
+
+
 def items(*, conn: Connection, spec: LayerSpec, personal: bool, query: ItemsQuery) -> ItemsPage:
     """One page of features of ``spec`` as GeoJSON text.
 
     Parameters
     ----------
     conn
-        An open connection to the PostGIS database.
+        An open connection to the PostGIS database (its transaction may get local planner
+        settings: do not reuse it for other work before it ends).
     spec
         The layer (its source, properties and row filters).
     personal
@@ -100,35 +165,47 @@ def items(*, conn: Connection, spec: LayerSpec, personal: bool, query: ItemsQuer
     -------
     ItemsPage
         The features as a JSON array (text), how many, whether a next page exists and,
-        when it is cheap to know, how many match in all.
+        when it is cheap to know, how many match in all (always when at most
+        ``COUNT_CAP``).
     """
     visible = spec.visible_properties(personal=personal)
     props = [p for p in visible if query.properties is None or p.name in query.properties]
     conds, params = _conditions(spec, query, personal)
-    order = [
-        f"{p.expr} {'ASC' if asc else 'DESC'}"
-        for name, asc in query.sortby
-        if (p := spec.prop(name)) is not None
-    ]
-    order.append(f"s.{spec.id_column}")
+    where = _where(conds)
+    feature = _feature_sql(spec, props, personal)
     params.update(p_limit=query.limit + 1, p_offset=query.offset)
-    sql = (
-        f"SELECT {_feature_sql(spec, props, personal)} FROM {spec.source} s "
-        f"WHERE {_where(conds)} ORDER BY {', '.join(order)} "
-        "LIMIT %(p_limit)s OFFSET %(p_offset)s"
-    )
-    rows = [r[0] for r in conn.exec_driver_sql(sql, params).fetchall()]
+    plan, bounds = _plan(conn, spec, query, personal)
+    total: int | None = None
+    if plan == "hits":
+        rows, total = _hits_page(conn, spec, feature, where, params)
+    else:
+        order = [
+            f"{p.expr} {'ASC' if asc else 'DESC'}"
+            for name, asc in query.sortby
+            if (p := spec.prop(name)) is not None
+        ]
+        order.append(f"s.{spec.id_column}")
+        if plan == "scan":
+            assert bounds is not None
+            if bounds.lower <= COUNT_CAP:  # count before the planner settings change
+                total = _capped_count(conn, spec, where, params)
+            conn.exec_driver_sql(FORCE_ID_ORDER)
+        sql = (
+            f"SELECT {feature} FROM {spec.source} s WHERE {where} "
+            f"ORDER BY {', '.join(order)} LIMIT %(p_limit)s OFFSET %(p_offset)s"
+        )
+        rows = [r[0] for r in conn.exec_driver_sql(sql, params).fetchall()]
     has_next = len(rows) > query.limit
     rows = rows[: query.limit]
     matched: int | None
-    if not has_next and (rows or query.offset == 0):
+    if total is not None:
+        matched = total if total <= COUNT_CAP or plan == "hits" else None
+    elif not has_next and (rows or query.offset == 0):
         matched = query.offset + len(rows)
+    elif plan == "scan":
+        matched = None  # more than COUNT_CAP match: the aggregate cells say so
     else:
-        count_sql = (
-            f"SELECT count(*) FROM (SELECT 1 FROM {spec.source} s WHERE {_where(conds)} "
-            f"LIMIT {COUNT_CAP + 1}) q"
-        )
-        n = int(conn.exec_driver_sql(count_sql, params).scalar_one())
+        n = _capped_count(conn, spec, where, params)
         matched = n if n <= COUNT_CAP else None
     return ItemsPage("[" + ",".join(rows) + "]", len(rows), matched, has_next)
 
