@@ -43,6 +43,15 @@ class TileCache:
             self.hits += 1
             return entry
 
+    def contains(self, key: Hashable) -> bool:
+        """Whether any copy of ``key`` is kept (current or not); counts nothing."""
+        return key in self._items
+
+    def miss(self) -> None:
+        """Count a miss found without a lookup (no copy of the tile kept)."""
+        with self._lock:
+            self.misses += 1
+
     def put(self, key: Hashable, entry: Entry) -> None:
         size = len(entry.data) + self.OVERHEAD
         if size > self.max_bytes:

@@ -25,6 +25,8 @@ WORLD = 2 * HALF
 CELLS = 16  # clusters and density: CELLS × CELLS cells per tile
 CELL_SHIFT = 4  # log2(CELLS): cells of zoom z live at level z + 4
 AGG_MAX_ZOOM = 15  # levels kept in layer_incident_cells: 4 … 19
+CELL_MAX_LEVEL = AGG_MAX_ZOOM + CELL_SHIFT
+CLUSTER_CELLS_MAX_ZOOM = AGG_MAX_ZOOM + 1  # z16 clusters from the finest cells (8 × 8)
 ANON_CLUSTER_SNAP = 125.0  # metres (Web Mercator; ≈100 m on the ground here)
 DEG_PER_M = 1 / 111319.49079327357
 
@@ -78,12 +80,16 @@ def features_sql(spec: LayerSpec, *, z: int, personal: bool, extra_cols: str = "
 
 
 def _cell_range(z: int, x: int, y: int) -> Params:
+    """The aggregate cells of tile ``z/x/y``: 16 × 16 up to z15, 8 × 8 (the finest level) at
+    z16."""
+    lvl = min(z + CELL_SHIFT, CELL_MAX_LEVEL)
+    per = 1 << max(lvl - z, 0)
     return {
-        "lvl": z + CELL_SHIFT,
-        "cx0": x * CELLS,
-        "cx1": x * CELLS + CELLS - 1,
-        "cy0": y * CELLS,
-        "cy1": y * CELLS + CELLS - 1,
+        "lvl": lvl,
+        "cx0": x * per,
+        "cx1": x * per + per - 1,
+        "cy0": y * per,
+        "cy1": y * per + per - 1,
     }
 
 
@@ -162,28 +168,60 @@ def live_cluster_sql(spec: LayerSpec, *, personal: bool) -> str:
     )
 
 
-def _scalar(conn: Connection, sql: str, params: Params) -> Any:
-    return conn.exec_driver_sql(sql, params).scalar()
+def _features_or(spec: LayerSpec, *, z: int, personal: bool, count: str, clusters: str) -> str:
+    """Clusters when ``count`` exceeds the spec's point budget, else the points themselves."""
+    points = features_sql(spec, z=z, personal=personal, extra_cols="1 AS count, false AS cluster")
+    return f"CASE WHEN ({count}) > {int(spec.max_points)} THEN ({clusters}) ELSE ({points}) END"
 
 
-def _incidents(conn: Connection, spec: LayerSpec, params: Params, personal: bool) -> bytes:
-    z = params["z"]
-    if z <= AGG_MAX_ZOOM:
-        params = {**params, **_cell_range(z, params["x"], params["y"])}
-        cluster = spec.cluster_below is not None and z < spec.cluster_below
-        if not cluster:
-            count = int(_scalar(conn, tile_count_sql(personal=personal), params))
-            cluster = count > spec.max_points
-        if cluster:
-            return bytes(_scalar(conn, cluster_sql(personal=personal), params) or b"")
-    else:
-        count = int(
-            _scalar(conn, raw_count_sql(spec, personal=personal, cap=spec.max_points + 1), params)
-        )
-        if count > spec.max_points:
-            return bytes(_scalar(conn, live_cluster_sql(spec, personal=personal), params) or b"")
-    sql = features_sql(spec, z=z, personal=personal, extra_cols="1 AS count, false AS cluster")
-    return bytes(_scalar(conn, sql, params) or b"")
+def layer_sql(spec: LayerSpec, *, z: int, personal: bool) -> str | None:
+    """One SQL expression (``bytea``) for the MVT layer of ``spec`` at zoom ``z``, or None.
+
+    Incidents choose between points and clusters inside the statement (``CASE`` runs only
+    the branch it needs), so a tile of any layer set costs one round trip.
+    """
+    if not spec.minzoom <= z <= spec.maxzoom:
+        return None
+    if spec.kind == "incidents":
+        if z <= CLUSTER_CELLS_MAX_ZOOM:
+            clusters = cluster_sql(personal=personal)
+            if spec.cluster_below is not None and z < spec.cluster_below:
+                return f"({clusters})"
+            count = tile_count_sql(personal=personal)
+        else:
+            clusters = live_cluster_sql(spec, personal=personal)
+            count = raw_count_sql(spec, personal=personal, cap=spec.max_points + 1)
+        return _features_or(spec, z=z, personal=personal, count=count, clusters=clusters)
+    if spec.kind == "density":
+        return f"({density_sql(personal=personal)})" if z <= AGG_MAX_ZOOM else None
+    return f"({features_sql(spec, z=z, personal=personal)})"
+
+
+def tile_params(z: int, x: int, y: int) -> Params:
+    return {"z": z, "x": x, "y": y, "world": WORLD, "half": HALF, **_cell_range(z, x, y)}
+
+
+VERSIONS_SQL = "(SELECT json_object_agg(source, version) FROM layer_data_versions)"
+
+
+def tile_sql(specs: list[LayerSpec], *, z: int, personal: bool) -> str:
+    """``SELECT versions, tile``: every layer of the tile and the data versions, read from the
+    one snapshot of a single statement (so a tile is never cached under newer versions)."""
+    parts = []
+    for i, spec in enumerate(specs):
+        expr = layer_sql(spec, z=z, personal=personal)
+        if expr is not None:
+            parts.append(f"coalesce({expr.replace('%(layer)s', f'%(layer{i})s')}, ''::bytea)")
+    return f"SELECT {VERSIONS_SQL}, {' || '.join(parts) or chr(39) * 2 + '::bytea'}"
+
+
+def tile_statement(
+    specs: list[LayerSpec], *, z: int, x: int, y: int, personal: bool
+) -> tuple[str, Params]:
+    """The statement and parameters :func:`tile_sql` needs for tile ``z/x/y``."""
+    params = tile_params(z, x, y)
+    params.update({f"layer{i}": s.id for i, s in enumerate(specs)})
+    return tile_sql(specs, z=z, personal=personal), params
 
 
 def render_layer(
@@ -205,26 +243,16 @@ def render_layer(
     bytes
         The encoded layer; ``b""`` when the tile holds nothing of it.
     """
-    if not spec.minzoom <= z <= spec.maxzoom:
-        return b""
-    params: Params = {"z": z, "x": x, "y": y, "layer": spec.id, "world": WORLD, "half": HALF}
-    if spec.kind == "incidents":
-        return _incidents(conn, spec, params, personal)
-    if spec.kind == "density":
-        if z > AGG_MAX_ZOOM:
-            return b""
-        params.update(_cell_range(z, x, y))
-        return bytes(_scalar(conn, density_sql(personal=personal), params) or b"")
-    return bytes(_scalar(conn, features_sql(spec, z=z, personal=personal), params) or b"")
+    return render_tile(conn=conn, specs=[spec], z=z, x=x, y=y, personal=personal)
 
 
 def render_tile(
     *, conn: Connection, specs: list[LayerSpec], z: int, x: int, y: int, personal: bool
 ) -> bytes:
     """One tile holding one MVT layer per spec (MVT layers concatenate into a tile)."""
-    return b"".join(
-        render_layer(conn=conn, spec=s, z=z, x=x, y=y, personal=personal) for s in specs
-    )
+    sql, params = tile_statement(specs, z=z, x=x, y=y, personal=personal)
+    row = conn.exec_driver_sql(sql, params).one()
+    return bytes(row[1] or b"")
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:

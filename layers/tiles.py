@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import anyio.to_thread
 from sqlalchemy.engine import Engine
 
 from gis.errors import Forbidden, InvalidInput
 from layers import registry
 from layers.cache import Entry, TileCache
-from layers.mvt import check_tile, render_tile
+from layers.mvt import check_tile, render_tile, tile_statement
+from layers.pg import AsyncPool, dsn_of
 from layers.spec import LayerSpec
-from layers.versions import VersionReader
+from layers.versions import SharedVersionRead, VersionReader
 
 MAX_LAYERS = 10
 
@@ -56,17 +56,23 @@ def _etag(key: tuple[object, ...], versions: tuple[int, ...]) -> str:
 
 
 class TileService:
-    """Serves tiles from the cache while the data versions they were built on are current."""
+    """Serves tiles from the cache while the data versions they were built on are current.
 
-    def __init__(self, *, engine: Engine, cache_bytes: int) -> None:
+    Statements run on the event loop (``layers.pg``): a tile is one statement that reads the
+    data versions and every layer from one snapshot. A cached entry is only served after a
+    version read that started after the request arrived (:class:`SharedVersionRead`).
+    """
+
+    def __init__(self, *, engine: Engine, cache_bytes: int, pool_size: int = 10) -> None:
         self.engine = engine
         self.cache = TileCache(cache_bytes)
-        self.versions = VersionReader(engine)
+        self.versions = VersionReader(engine)  # for synchronous callers (feature pages)
+        self.pool = AsyncPool(dsn_of(engine.url), idle=pool_size, limit=max(16, 4 * pool_size))
+        self.shared_versions = SharedVersionRead(self.pool)
 
     def layer_versions(self, specs: list[LayerSpec]) -> tuple[int, ...]:
         """The data versions the given layers depend on (one small query)."""
-        current = self.versions.read()
-        return tuple(current.get(src, 0) for s in specs for src in s.sources)
+        return _pick(self.versions.read(), specs)
 
     def render(self, *, specs: list[LayerSpec], z: int, x: int, y: int, personal: bool) -> bytes:
         with self.engine.connect() as conn:
@@ -85,23 +91,34 @@ class TileService:
     ) -> TileResult:
         """The tile ``z/x/y`` of ``specs`` for a caller (personal or not).
 
-        The versions are read before the tile is built, so a tile is never cached under a
-        version newer than its data; ``If-None-Match`` matching the ETag gives a 304.
+        With a cached copy or an ``If-None-Match``, the versions are read first (a read that
+        began after the request arrived) and a current copy is served, or a 304 given; else
+        the tile is built with its versions from the same snapshot and cached under them.
         """
         check_tile(z, x, y, fields=fields)
         key = (tuple(s.id for s in specs), z, x, y, personal)
-        versions = self.layer_versions(specs)
+        if if_none_match or self.cache.contains(key):
+            versions = _pick(await self.shared_versions.read(), specs)
+            etag = _etag(key, versions)
+            if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+                return TileResult(b"", etag, not_modified=True)
+            hit = self.cache.get(key, versions)
+            if hit is not None:
+                return TileResult(hit.data, hit.etag, cached=True)
+        else:
+            self.cache.miss()
+        sql, params = tile_statement(specs, z=z, x=x, y=y, personal=personal)
+        current, data = await self.pool.fetchone(sql, params)
+        versions = _pick({str(k): int(v) for k, v in (current or {}).items()}, specs)
         etag = _etag(key, versions)
-        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
-            return TileResult(b"", etag, not_modified=True)
-        hit = self.cache.get(key, versions)
-        if hit is not None:
-            return TileResult(hit.data, hit.etag, cached=True)
-        data = await anyio.to_thread.run_sync(
-            lambda: self.render(specs=specs, z=z, x=x, y=y, personal=personal)
-        )
+        data = bytes(data or b"")
         self.cache.put(key, Entry(versions, data, etag))
         return TileResult(data, etag)
 
     def close(self) -> None:
         self.versions.close()
+        self.pool.close()
+
+
+def _pick(current: dict[str, int], specs: list[LayerSpec]) -> tuple[int, ...]:
+    return tuple(current.get(src, 0) for s in specs for src in s.sources)

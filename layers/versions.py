@@ -7,13 +7,17 @@ under an older version is never served once the data has changed.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from layers.pg import AsyncPool
+
 SQL = "SELECT source, version FROM layer_data_versions"
+ONE_ROW_SQL = "SELECT json_object_agg(source, version) FROM layer_data_versions"
 
 
 class VersionReader:
@@ -56,3 +60,46 @@ class VersionReader:
     def close(self) -> None:
         with self._lock:
             self.close_locked()
+
+
+class SharedVersionRead:
+    """Every source's version, read on the event loop, one read shared by many requests.
+
+    A request joins the next read that *starts* after it arrived (never one already in
+    flight), so it sees every commit that finished before it arrived; under load one read
+    answers all the requests that arrived while the previous one was running.
+    """
+
+    def __init__(self, pool: AsyncPool) -> None:
+        self._pool = pool
+        self._next: asyncio.Future[dict[str, int]] | None = None
+        self._running = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def read(self) -> dict[str, int]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (tests): nothing of the old one is valid
+            self._loop, self._next, self._running = loop, None, False
+        if self._next is None:
+            self._next = loop.create_future()
+            if not self._running:
+                self._running = True
+                loop.create_task(self._drive())
+        return await asyncio.shield(self._next)
+
+    async def _drive(self) -> None:
+        try:
+            while self._next is not None:
+                fut, self._next = self._next, None
+                try:
+                    row = await self._pool.fetchone(ONE_ROW_SQL)
+                    result = {str(k): int(v) for k, v in (row[0] or {}).items()}
+                except Exception as exc:  # every waiter of this read gets the error
+                    if not fut.done():
+                        fut.set_exception(exc)
+                    fut.exception()  # retrieved: no "never retrieved" warning if nobody waits
+                else:
+                    if not fut.done():
+                        fut.set_result(result)
+        finally:
+            self._running = False

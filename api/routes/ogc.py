@@ -10,8 +10,16 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from api.deps import EngineDep
-from api.routes.tiles import VARY, base_url, sees_personal, service, tile_response
-from api.security import PrincipalDep, allow
+from api.routes.tiles import (
+    PUBLIC,
+    VARY,
+    TileCaller,
+    base_url,
+    sees_personal,
+    service,
+    tile_response,
+)
+from api.security import PrincipalDep
 from gis.errors import NotFound
 from layers import features, ogc, registry
 from layers.ogc_query import build_query
@@ -19,7 +27,7 @@ from layers.spec import LayerSpec
 from layers.tiles import check_access
 
 # Public at the route; each collection's layer rule decides per caller (listing and reading).
-router = APIRouter(prefix="/ogc", tags=["OGC API"], dependencies=[Depends(allow(public=True))])
+router = APIRouter(prefix="/ogc", tags=["OGC API"], dependencies=[Depends(PUBLIC)])
 GEOJSON = "application/geo+json"
 
 
@@ -232,7 +240,7 @@ async def get_ogc_tile(
     tileRow: int,  # noqa: N803
     tileCol: int,  # noqa: N803
     request: Request,
-    principal: PrincipalDep,
+    principal: TileCaller,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     spec = _collection(collectionId, principal.role)

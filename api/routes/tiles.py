@@ -6,13 +6,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 
-from api.security import Principal, PrincipalDep, allow
+from api.security import (
+    Principal,
+    PrincipalDep,
+    allow,
+    api_key_scheme,
+    current_principal,
+    oauth2_scheme,
+)
 from layers import registry
 from layers.catalogue import catalogue, describe, tilejson
 from layers.tiles import TileResult, TileService, check_access, parse_layers
 
 # Public at the route; each layer's own rule (check_access, parse_layers) decides per caller.
-router = APIRouter(tags=["map layers"], dependencies=[Depends(allow(public=True))])
+PUBLIC = allow(public=True)
+router = APIRouter(tags=["map layers"], dependencies=[Depends(PUBLIC)])
 MVT = "application/vnd.mapbox-vector-tile"
 VARY = "Authorization, Cookie, X-Gridmap-User, X-Gridmap-Role"
 
@@ -23,6 +31,23 @@ def sees_personal(request: Request, principal: Principal) -> bool:
     if principal.sees_personal:
         return True
     return principal.is_anonymous and bool(request.app.state.settings.anonymous_sees_personal)
+
+
+async def tile_caller(
+    request: Request,
+    _: Annotated[Principal, Depends(PUBLIC)],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    """The caller as ``PrincipalDep`` finds it (a bad token is a 401), without a second trip
+    through the thread pool: the route's public rule has already resolved it."""
+    found = getattr(request.state, "principal", None)
+    if isinstance(found, Principal):
+        return found
+    return current_principal(request, token, api_key)  # raises the precise 401
+
+
+TileCaller = Annotated[Principal, Depends(tile_caller)]
 
 
 def base_url(request: Request) -> str:
@@ -80,7 +105,7 @@ async def get_tile(
     x: int,
     y: int,
     request: Request,
-    principal: PrincipalDep,
+    principal: TileCaller,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     specs = parse_layers(layers, role=principal.role)
@@ -95,7 +120,9 @@ def setup(app: FastAPI) -> None:
     """One tile service (cache and version reader) per app."""
     settings = app.state.settings
     app.state.tile_service = TileService(
-        engine=app.state.engine, cache_bytes=settings.tile_cache_mb * 1024 * 1024
+        engine=app.state.engine,
+        cache_bytes=settings.tile_cache_mb * 1024 * 1024,
+        pool_size=settings.pool_size,
     )
 
     async def _close(app: FastAPI) -> None:
