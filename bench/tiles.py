@@ -1,17 +1,22 @@
 """Tile and items benchmark: raw SQL floor, gridmap cold and warm, tipg — one table, with ratios.
 
-Run by hand (not a test) against a database holding the demo data with 1,000,000 incidents::
+Run by hand (not a test), under the heavy-work lock, against a database holding the demo data
+with 1,000,000 incidents::
 
     export GRIDMAP_VAR_DIR=/work/team/bench-var
-    .venv/bin/gridmap db start && .venv/bin/gridmap db migrate
-    .venv/bin/gridmap demo load --incidents 1000000
-    python3 -m venv /work/team/tipg-venv && /work/team/tipg-venv/bin/pip install tipg uvicorn
-    .venv/bin/python bench/tiles.py --tipg-python /work/team/tipg-venv/bin/python
+    gridmap db start && gridmap db migrate
+    gridmap demo load --incidents 1000000            # once
+    python3 -m venv /work/team/tipg-venv && /work/team/tipg-venv/bin/pip install tipg==1.6.1
+    flock /work/team/heavy.lock .venv/bin/python bench/tiles.py
 
-A fixed list of 300 tiles z8–16 (weighted like a map session, centred mostly where people
-live) is fetched for each server, layer and concurrency. Servers run as two worker processes
-sharing one listening socket with TCP_NODELAY set on it (accepted sockets inherit it; without
-it, uvicorn's multi-worker sockets meet Nagle and delayed ACK at concurrency 1).
+A fixed list of 300 tiles z8–16 (weighted like a map session, 75 % centred where incidents
+are) is fetched from each server for each layer at concurrency 1, 8 and 32 over keep-alive
+connections; 40 boxes of about 1.8 km give the feature pages (``limit=1000``). gridmap runs
+as ``gridmap serve --workers N`` (one listening socket with TCP_NODELAY); tipg 1.6.1 runs with
+the same number of uvicorn workers on the same tables. gridmap's caller is a commander (all rows, personal fields), named by the test-mode
+headers because benchmark databases may predate the accounts tables. "Cold" is gridmap with its tile cache switched off (every tile built), "warm" with
+the cache filled by one pass first. The floor runs gridmap's own tile statements through
+psycopg2 in two processes, without HTTP.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import socket
 import subprocess
 import sys
@@ -31,46 +37,48 @@ from pathlib import Path
 
 import psycopg2
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from layers.mvt import tile_of  # noqa: E402
 
 ZOOM_WEIGHTS = {8: 2, 9: 3, 10: 5, 11: 8, 12: 12, 13: 15, 14: 20, 15: 20, 16: 15}
 LEDU = (102.0993, 36.2055, 102.7932, 36.8524)
-COMMANDER = {"X-Gridmap-User": "bench", "X-Gridmap-Role": "commander"}
-FLOOR_SQL = {
-    "grids": (
-        "SELECT ST_AsMVT(t, 'grids', 4096, 'geom') FROM (SELECT ST_AsMVTGeom(ST_Transform(geom, "
-        "3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true) AS geom, code, name, "
-        "households FROM grids WHERE geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), "
-        "4326)) t"
+LAYERS = ("grids", "communities", "facilities", "incidents")
+# tipg: the same tables and (as far as they are columns) the same properties
+TIPG_TILE = {
+    "grids": "public.grids/tiles/WebMercatorQuad/{z}/{x}/{y}?properties=code,name,households",
+    "communities": (
+        "public.admin_units/tiles/WebMercatorQuad/{z}/{x}/{y}"
+        "?level=5&properties=code,name,households"
     ),
-    "incidents": (
-        "SELECT ST_AsMVT(t, 'incidents', 4096, 'geom') FROM (SELECT ST_AsMVTGeom(ST_Transform("
-        "geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true) AS geom, "
-        "category_code, state FROM cases WHERE geom && ST_Transform(ST_TileEnvelope(%(z)s, "
-        "%(x)s, %(y)s), 4326)) t"
+    "facilities": (
+        "public.facilities/tiles/WebMercatorQuad/{z}/{x}/{y}"
+        "?geom-column=geom&properties=kind,name,status"
     ),
+    "incidents": "public.cases/tiles/WebMercatorQuad/{z}/{x}/{y}?properties=category_code,state",
 }
+MAX_TILE = 500 * 1024
+COMMANDER = {"X-Gridmap-User": "bench", "X-Gridmap-Role": "commander"}
 
 
 @dataclass
 class Run:
-    """One measured pass: throughput, latencies and sizes."""
+    """One measured pass: throughput, latencies and sizes (in request order)."""
 
-    label: str
     n: int
     seconds: float
     latencies: list[float]
     sizes: list[int] = field(default_factory=list)
     errors: int = 0
+    bodies: list[bytes] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
         return self.n / self.seconds if self.seconds else 0.0
 
-    def pct(self, q: float) -> float:
-        xs = sorted(self.latencies)
+    def pct(self, q: float, subset: list[int] | None = None) -> float:
+        xs = sorted(self.latencies[i] for i in subset) if subset else sorted(self.latencies)
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000 if xs else 0.0
 
 
@@ -110,10 +118,8 @@ def make_bboxes(dsn: str, n: int = 40, seed: int = 7) -> list[str]:
 async def _get(reader, writer, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{extra}\r\n".encode())
-    status_line = await reader.readline()
-    status = int(status_line.split()[1])
-    length = 0
-    chunked = False
+    status = int((await reader.readline()).split()[1])
+    length, chunked = 0, False
     while True:
         line = await reader.readline()
         if line in (b"\r\n", b""):
@@ -123,47 +129,41 @@ async def _get(reader, writer, path: str, headers: dict[str, str]) -> tuple[int,
             length = int(v)
         elif k.lower() == "transfer-encoding" and "chunked" in v.lower():
             chunked = True
-    if chunked:
-        body = b""
-        while True:
-            size = int((await reader.readline()).strip(), 16)
-            if size == 0:
-                await reader.readline()
-                break
-            body += await reader.readexactly(size)
+    if not chunked:
+        return status, (await reader.readexactly(length)) if length else b""
+    body = b""
+    while True:
+        size = int((await reader.readline()).strip(), 16)
+        if size == 0:
             await reader.readline()
-        return status, body
-    return status, (await reader.readexactly(length)) if length else b""
+            return status, body
+        body += await reader.readexactly(size)
+        await reader.readline()
 
 
 async def _fetch(port: int, paths: list[str], conc: int, headers: dict[str, str]) -> Run:
-    lat: list[float] = []
-    sizes: list[int] = []
+    lat = [0.0] * len(paths)
+    sizes = [0] * len(paths)
+    bodies = [b""] * len(paths)
     errors = 0
     it = iter(range(len(paths)))
-    bodies: dict[int, bytes] = {}
-    by_index: dict[int, float] = {}
 
     async def worker() -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for i in it:
             t = time.perf_counter()
             status, body = await _get(reader, writer, paths[i], headers)
-            lat.append(time.perf_counter() - t)
-            by_index[i] = lat[-1]
-            sizes.append(len(body))
-            bodies[i] = body
-            if status >= 400:
-                errors += 1
+            lat[i] = time.perf_counter() - t
+            sizes[i], bodies[i] = len(body), body
+            errors += status >= 400
         writer.close()
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(conc)))
-    run = Run("", len(paths), time.perf_counter() - t0, lat, sizes, errors)
-    run.bodies = [bodies[i] for i in range(len(paths))]  # type: ignore[attr-defined]
-    run.by_index = [by_index[i] for i in range(len(paths))]  # type: ignore[attr-defined]
-    return run
+    return Run(len(paths), time.perf_counter() - t0, lat, sizes, errors, bodies)
 
 
 def fetch(port: int, paths: list[str], conc: int, headers: dict[str, str] | None = None) -> Run:
@@ -173,41 +173,32 @@ def fetch(port: int, paths: list[str], conc: int, headers: dict[str, str] | None
 # ---------------------------------------------------------------- servers
 
 
-class Server:
-    """``workers`` uvicorn processes accepting on one socket that has TCP_NODELAY set."""
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
-    def __init__(self, python: str, app: str, env: dict[str, str], workers: int) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(2048)
-        self.port = self.sock.getsockname()[1]
-        fd = self.sock.fileno()
-        os.set_inheritable(fd, True)
-        cmd = [
-            python,
-            "-m",
-            "uvicorn",
-            app,
-            "--fd",
-            str(fd),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        self.procs = [
-            subprocess.Popen(
-                cmd,
-                env={**os.environ, **env},
-                pass_fds=[fd],
-                cwd=Path(__file__).resolve().parent.parent,
-            )
-            for _ in range(workers)
-        ]
+
+class Server:
+    """A server process (group); ``wait`` until it answers, ``stop`` ends it."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str], port: int, pass_fds=()) -> None:
+        self.port = port
+        self.log = open(f"/tmp/bench-tiles-{port}.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            pass_fds=pass_fds,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait(self, path: str) -> None:
-        for _ in range(600):
+        for _ in range(900):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited; see {self.log.name}")
             try:
                 if fetch(self.port, [path], 1).errors == 0:
                     return
@@ -217,11 +208,43 @@ class Server:
         raise RuntimeError(f"server on {self.port} did not answer {path}")
 
     def stop(self) -> None:
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            p.wait(timeout=30)
-        self.sock.close()
+        os.killpg(self.proc.pid, 15)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+        self.log.close()
+
+
+def gridmap_server(dsn: str, workers: int, cache_mb: int, secret: str) -> Server:
+    port = free_port()
+    env = {
+        "GRIDMAP_DATABASE_URL": dsn,
+        "GRIDMAP_ENV": "test",  # the caller by header: benchmark databases may lack accounts
+        "GRIDMAP_SECRET_KEY": secret,
+        "GRIDMAP_LOG_LEVEL": "WARNING",
+        "GRIDMAP_TILE_CACHE_MB": str(cache_mb),
+    }
+    cmd = [sys.executable, "-m", "gis.cli.main", "serve", "--workers", str(workers)]
+    return Server([*cmd, "--port", str(port)], env, port)
+
+
+def tipg_server(dsn: str, python: str, workers: int) -> Server:
+    """tipg with ``workers`` uvicorn processes on one socket (TCP_NODELAY on the listener)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    fd = sock.fileno()
+    os.set_inheritable(fd, True)
+    env = {"DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]'}
+    cmd = [python, "-m", "uvicorn", "tipg.main:app", "--fd", str(fd), "--workers", str(workers)]
+    server = Server([*cmd, "--log-level", "warning", "--no-access-log"], env, 0, (fd,))
+    server.port = sock.getsockname()[1]
+    server.sock = sock  # type: ignore[attr-defined]
+    return server
 
 
 # ---------------------------------------------------------------- raw SQL floor
@@ -236,61 +259,85 @@ def _floor_init(dsn: str) -> None:
 
 
 def _floor_one(args: tuple[str, int, int, int]) -> tuple[float, int]:
+    import layers.catalog  # noqa: F401  (registers the specs)
+    from layers import registry
+    from layers.mvt import tile_statement
+
     layer, z, x, y = args
+    sql, params = tile_statement([registry.get(layer)], z=z, x=x, y=y, personal=True)
     t = time.perf_counter()
     with _conn.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute(FLOOR_SQL[layer], {"z": z, "x": x, "y": y})
-        data = cur.fetchone()[0]
+        cur.execute(sql, params)
+        data = cur.fetchone()[1]
     return time.perf_counter() - t, len(data or b"")
 
 
 def floor(dsn: str, layer: str, tiles: list[tuple[int, int, int]], procs: int = 2) -> Run:
     with Pool(procs, initializer=_floor_init, initargs=(dsn,)) as pool:
+        pool.map(_floor_one, [(layer, *t) for t in tiles[:8]])  # imports, catalog caches
         t0 = time.perf_counter()
         res = pool.map(_floor_one, [(layer, *t) for t in tiles], chunksize=4)
         secs = time.perf_counter() - t0
-    return Run("floor", len(tiles), secs, [r[0] for r in res], [r[1] for r in res])
+    return Run(len(tiles), secs, [r[0] for r in res], [r[1] for r in res])
 
 
 # ---------------------------------------------------------------- completeness
 
 
-def incident_completeness(dsn: str, tiles, bodies: list[bytes], *, clustered: bool) -> str:
-    """Tiles whose points (or cluster counts) fall short of the points in the tile."""
+def points_per_tile(dsn: str, tiles: list[tuple[int, int, int]]) -> list[int]:
+    """Incidents (not cancelled or merged) in each tile, counted in numpy from all points."""
+    import numpy as np
+
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT ST_X(ST_Transform(geom, 3857)), ST_Y(ST_Transform(geom, 3857)) FROM cases "
+            "WHERE state NOT IN ('cancelled', 'merged')"
+        )
+        xy = np.array(cur.fetchall(), dtype=float)
+    half = 20037508.342789244
+    out = []
+    for z, x, y in tiles:
+        size = 2 * half / (1 << z)
+        x0, y1 = -half + x * size, half - y * size
+        inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x0 + size)
+        inside &= (xy[:, 1] >= y1 - size) & (xy[:, 1] <= y1)
+        out.append(int(inside.sum()))
+    return out
+
+
+def counted(body: bytes) -> int:
+    """Points a tile accounts for inside its extent: clusters by their count, points as 1."""
     import mapbox_vector_tile
 
-    short = 0
-    worst = ""
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        for (z, x, y), body in zip(tiles, bodies, strict=True):
-            cur.execute(
-                "SELECT count(*) FROM cases WHERE geom && ST_Transform(ST_TileEnvelope(%s, %s, "
-                "%s), 4326) AND ST_Intersects(ST_Transform(geom, 3857), ST_TileEnvelope(%s, %s, "
-                "%s))" + (" AND state NOT IN ('cancelled', 'merged')" if clustered else ""),
-                (z, x, y, z, x, y),
-            )
-            want = cur.fetchone()[0]
-            got = 0
-            for layer in mapbox_vector_tile.decode(body).values() if body else []:
-                for f in layer["features"]:
-                    px, py = f["geometry"]["coordinates"]
-                    if 0 <= px < 4096 and 0 <= py <= 4096:
-                        got += int(f["properties"].get("count", 1))
-            if got < want:
-                short += 1
-                worst = worst or f"z{z}: {got} of {want}"
-    return f"{len(tiles) - short}/{len(tiles)} complete" + (f" (e.g. {worst})" if worst else "")
+    got = 0
+    for layer in mapbox_vector_tile.decode(body).values() if body else []:
+        for f in layer["features"]:
+            px, py = f["geometry"]["coordinates"]
+            if 0 <= px <= 4096 and 0 <= py <= 4096:
+                got += int(f["properties"].get("count", 1))
+    return got
+
+
+def completeness(want: list[int], bodies: list[bytes], tiles) -> tuple[int, str]:
+    short, worst = 0, ""
+    for (z, _, _), n, body in zip(tiles, want, bodies, strict=True):
+        got = counted(body)
+        if got < n:
+            short += 1
+            worst = worst or f"z{z}: {got:,} of {n:,}"
+    return len(tiles) - short, worst
 
 
 # ---------------------------------------------------------------- main
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--dsn", help="PostGIS DSN (default: the local cluster of GRIDMAP_VAR_DIR)")
     ap.add_argument("--tipg-python", default="/work/team/tipg-venv/bin/python")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--concurrency", default="1,8,32")
+    ap.add_argument("--layers", default=",".join(LAYERS))
     args = ap.parse_args()
     dsn = args.dsn
     if not dsn:
@@ -298,108 +345,162 @@ def main() -> None:
         from gis.settings import get_settings
 
         dsn = resolve_url(get_settings(), start=False)
+    started = time.time()
+    print(f"load average at start: {os.getloadavg()}")
     concs = [int(c) for c in args.concurrency.split(",")]
+    layers = [s for s in args.layers.split(",") if s]
     tiles = make_tiles(dsn)
     bboxes = make_bboxes(dsn)
-    rows: list[tuple[str, str, int, Run]] = []
-    out = print
-
-    for layer in ("grids", "incidents"):
-        r = floor(dsn, layer, tiles)
-        rows.append(("raw SQL floor (2 procs)", layer, 2, r))
-        out(f"floor {layer}: {r.rate:.0f}/s")
-
-    gm_env = {"GRIDMAP_DATABASE_URL": dsn, "GRIDMAP_ENV": "demo", "GRIDMAP_LOG_LEVEL": "WARNING"}
-    tipg_env = {"DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]'}
-    gm_paths: dict[str, Callable[[int, int, int], str]] = {
-        "grids": lambda z, x, y: f"/tiles/grids/{z}/{x}/{y}.pbf",
-        "incidents": lambda z, x, y: f"/tiles/incidents/{z}/{x}/{y}.pbf",
-    }
-    tipg_paths: dict[str, Callable[[int, int, int], str]] = {
-        "grids": lambda z, x, y: (
-            f"/collections/public.grids/tiles/WebMercatorQuad/{z}/{x}/{y}"
-            "?properties=code,name,households"
-        ),
-        "incidents": lambda z, x, y: (
-            f"/collections/public.cases/tiles/WebMercatorQuad/{z}/{x}/{y}"
-            "?properties=category_code,state"
-        ),
-    }
-    gm_items = [f"/ogc/collections/incidents/items?bbox={b}&limit=1000" for b in bboxes]
-    tipg_items = [f"/collections/public.cases/items?bbox={b}&limit=1000" for b in bboxes]
-    completeness: dict[str, str] = {}
-
-    def measure(name: str, server: Server, paths, headers, warm: bool) -> None:
-        for layer, make in paths.items():
-            urls = [make(*t) for t in tiles]
-            if warm:
-                fetch(server.port, urls, 8, headers)
-            for c in concs:
-                r = fetch(server.port, urls, c, headers)
-                rows.append((name, layer, c, r))
-                out(f"{name} {layer} c{c}: {r.rate:.0f}/s p95 {r.pct(0.95):.1f} ms err {r.errors}")
-                if layer == "incidents" and c == concs[0] and not warm:
-                    completeness[name] = incident_completeness(
-                        dsn,
-                        tiles,
-                        r.bodies,
-                        clustered=name.startswith("gridmap"),  # type: ignore[attr-defined]
-                    )
-
-    def items(name: str, server: Server, urls: list[str], headers) -> None:
-        for c in (1, 8):
-            r = fetch(server.port, urls, c, headers)
-            rows.append((name, "items", c, r))
-            out(f"{name} items c{c}: {r.rate:.1f} pages/s")
-
-    gm_cold = Server(
-        sys.executable, "api.asgi:app", {**gm_env, "GRIDMAP_TILE_CACHE_MB": "0"}, args.workers
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM grids WHERE valid_to IS "
+            "NULL), (SELECT count(*) FROM admin_units WHERE level = 5 AND valid_to IS NULL), "
+            "(SELECT count(*) FROM facilities)"
+        )
+        n_cases, n_grids, n_comm, n_fac = cur.fetchone()
+    print(
+        f"data: {n_cases:,} incidents, {n_grids:,} grids, {n_comm:,} communities, "
+        f"{n_fac:,} facilities; {len(tiles)} tiles z8–16, {len(bboxes)} item boxes"
     )
+    rows: dict[tuple[str, str, int], Run] = {}
+    secret = secrets.token_urlsafe(32)
+    gm_url: Callable[..., str] = lambda layer, z, x, y: f"/tiles/{layer}/{z}/{x}/{y}.pbf"  # noqa: E731
+    tp_url: Callable[..., str] = lambda layer, z, x, y: (  # noqa: E731
+        "/collections/" + TIPG_TILE[layer].format(z=z, x=x, y=y)
+    )
+    gm_items = [f"/ogc/collections/incidents/items?bbox={b}&limit=1000" for b in bboxes]
+    tp_items = [f"/collections/public.cases/items?bbox={b}&limit=1000" for b in bboxes]
+
+    for layer in layers:
+        r = floor(dsn, layer, tiles)
+        rows[("floor", layer, 0)] = r
+        print(f"floor {layer}: {r.rate:.0f} tiles/s")
+
+    def tiles_pass(name: str, server: Server, url, headers, warm: bool = False) -> None:
+        for layer in layers:
+            paths = [url(layer, *t) for t in tiles]
+            # warm: fill the cache; else open and warm the server's connections (40 tiles)
+            fetch(server.port, paths if warm else paths[:40], 8, headers)
+            for c in concs:
+                r = fetch(server.port, paths, c, headers)
+                rows[(name, layer, c)] = r
+                print(
+                    f"{name} {layer} c{c}: {r.rate:.1f}/s p50 {r.pct(0.5):.1f} "
+                    f"p95 {r.pct(0.95):.1f} ms, max {max(r.sizes) / 1024:.0f} KB, err {r.errors}"
+                )
+
+    def items_pass(name: str, server: Server, paths: list[str], headers) -> None:
+        fetch(server.port, paths[:4], 1, headers)
+        for c in (1, 8):
+            r = fetch(server.port, paths, c, headers)
+            rows[(name, "items", c)] = r
+            print(
+                f"{name} items c{c}: {r.rate:.1f} pages/s p95 {r.pct(0.95):.0f} ms err {r.errors}"
+            )
+
+    for name, cache_mb in (("gridmap cold", 0), ("gridmap warm", 256)):
+        server = gridmap_server(dsn, args.workers, cache_mb, secret)
+        try:
+            server.wait("/healthz")
+            tiles_pass(name, server, gm_url, COMMANDER, warm=cache_mb > 0)
+            if cache_mb == 0:
+                items_pass("gridmap", server, gm_items, COMMANDER)
+        finally:
+            server.stop()
+    server = tipg_server(dsn, args.tipg_python, args.workers)
     try:
-        gm_cold.wait("/healthz")
-        measure("gridmap cold", gm_cold, gm_paths, COMMANDER, warm=False)
-        items("gridmap", gm_cold, gm_items, COMMANDER)
+        server.wait("/collections")
+        tiles_pass("tipg", server, tp_url, {})
+        items_pass("tipg", server, tp_items, {})
     finally:
-        gm_cold.stop()
-    gm_warm = Server(sys.executable, "api.asgi:app", gm_env, args.workers)
-    try:
-        gm_warm.wait("/healthz")
-        measure("gridmap warm", gm_warm, gm_paths, COMMANDER, warm=True)
-    finally:
-        gm_warm.stop()
-    tipg = Server(args.tipg_python, "tipg.main:app", tipg_env, args.workers)
-    try:
-        tipg.wait("/collections")
-        measure("tipg 1.6", tipg, tipg_paths, {}, warm=False)
-        items("tipg 1.6", tipg, tipg_items, {})
-    finally:
-        tipg.stop()
-    report(rows, completeness, tiles)
+        server.stop()
+        server.sock.close()  # type: ignore[attr-defined]
+    loads = os.getloadavg()
+    report(rows, tiles, dsn, concs, layers, time.time() - started, loads)
 
 
-def report(rows: list[tuple[str, str, int, Run]], completeness: dict[str, str], tiles) -> None:
-    base = {(layer, c): r.rate for name, layer, c, r in rows if name.startswith("tipg")}
+def _cell(r: Run | None) -> str:
+    return f"{r.rate:.1f} ({r.pct(0.5):.0f}/{r.pct(0.95):.0f})" if r else "—"
+
+
+def _ratio(a: Run | None, b: Run | None) -> float | None:
+    return a.rate / b.rate if a and b and b.rate else None
+
+
+def _x(v: float | None) -> str:
+    return f"{v:.1f}×" if v is not None else "—"
+
+
+def report(rows, tiles, dsn: str, concs, layers, seconds: float, loads) -> None:
+    """One table, then one line per target."""
     print()
-    print("| server | what | conc | req/s | × tipg | p50 ms | p95 ms | max size KB | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, layer, c, r in rows:
-        ratio = r.rate / base[(layer, c)] if base.get((layer, c)) else None
-        if name.startswith("raw") and base.get((layer, 8)):
-            ratio = r.rate / base[(layer, 8)]
+    print(
+        "| layer | conc | raw SQL floor /s | gridmap cold /s (p50/p95 ms) | gridmap warm /s "
+        "(p50/p95 ms) | tipg 1.6.1 /s (p50/p95 ms) | cold ÷ tipg | warm ÷ tipg | max KB "
+        "gridmap / tipg |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for layer in layers:
+        for c in concs:
+            fl = rows.get(("floor", layer, 0))
+            cold, warm, tp = (
+                rows.get((n, layer, c)) for n in ("gridmap cold", "gridmap warm", "tipg")
+            )
+            gm_max = max(max(r.sizes) for r in (cold, warm) if r) / 1024
+            tp_max = max(tp.sizes) / 1024 if tp else 0
+            print(
+                f"| {layer} | {c} | {fl.rate:.0f} | {_cell(cold)} | {_cell(warm)} | {_cell(tp)} | "
+                f"{_x(_ratio(cold, tp))} | {_x(_ratio(warm, tp))} | {gm_max:.0f} / {tp_max:.0f} |"
+            )
+    for c in (1, 8):
+        gm, tp = rows.get(("gridmap", "items", c)), rows.get(("tipg", "items", c))
         print(
-            f"| {name} | {layer} | {c} | {r.rate:.1f} | {f'{ratio:.1f}×' if ratio else '—'} | "
-            f"{r.pct(0.5):.1f} | {r.pct(0.95):.1f} | {max(r.sizes or [0]) / 1024:.0f} | {r.errors} |"
+            f"| items (limit=1000, bbox) pages | {c} | — | {_cell(gm)} | — | {_cell(tp)} | "
+            f"{_x(_ratio(gm, tp))} | — | {max(gm.sizes) / 1024:.0f} / {max(tp.sizes) / 1024:.0f} |"
         )
     print()
-    for name, text in completeness.items():
-        print(f"incident tiles, {name}: {text}")
-    for name, layer, c, r in rows:
-        if layer == "incidents" and c == 8 and hasattr(r, "by_index"):
-            sub = sorted(t for (z, _, _), t in zip(tiles, r.by_index, strict=True) if 12 <= z <= 15)
-            p95 = sub[min(len(sub) - 1, int(0.95 * len(sub)))] * 1000 if sub else 0.0
+    verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    for layer in ("grids", "communities", "facilities"):
+        if layer in layers:
+            r = _ratio(rows.get(("gridmap cold", layer, 8)), rows.get(("tipg", layer, 8)))
+            print(f"target {layer} tiles cold ≥ 2× tipg at c8: {_x(r)} — {verdict((r or 0) >= 2)}")
+    if "incidents" in layers:
+        want = points_per_tile(dsn, tiles)
+        first = concs[0]
+        gm_ok, gm_worst = completeness(
+            want, rows[("gridmap cold", "incidents", first)].bodies, tiles
+        )
+        tp_ok, tp_worst = completeness(want, rows[("tipg", "incidents", first)].bodies, tiles)
+        print(
+            f"target incident tiles complete: gridmap {gm_ok}/{len(tiles)} tiles count every "
+            f"point{f' (short: {gm_worst})' if gm_worst else ''}; tipg {tp_ok}/{len(tiles)}"
+            f"{f' (cut, e.g. {tp_worst})' if tp_worst else ''} — {verdict(gm_ok == len(tiles))}"
+        )
+        r = _ratio(rows.get(("gridmap cold", "incidents", 8)), rows.get(("tipg", "incidents", 8)))
+        print(f"target incident tiles cold ≥ 2× tipg at c8: {_x(r)} — {verdict((r or 0) >= 2)}")
+        cold8 = rows.get(("gridmap cold", "incidents", 8))
+        if cold8:
+            sub = [i for i, (z, _, _) in enumerate(tiles) if 12 <= z <= 15]
+            p95 = cold8.pct(0.95, sub)
             print(
-                f"incident tiles z12–15 at concurrency 8, {name}: p95 {p95:.1f} ms ({len(sub)} tiles)"
+                f"target incident tiles p95 z12–15 at c8 < 100 ms (cold): {p95:.0f} ms over "
+                f"{len(sub)} tiles — {verdict(p95 < 100)}"
             )
+    biggest = max(
+        max(r.sizes)
+        for (n, lay, _), r in rows.items()
+        if n.startswith("gridmap") and lay != "items"
+    )
+    print(
+        f"target no gridmap tile over 500 KB: largest {biggest / 1024:.0f} KB — "
+        f"{verdict(biggest <= MAX_TILE)}"
+    )
+    for layer in layers:
+        r = _ratio(rows.get(("gridmap warm", layer, 8)), rows.get(("tipg", layer, 8)))
+        print(f"target {layer} tiles warm ≥ 10× tipg at c8: {_x(r)} — {verdict((r or 0) >= 10)}")
+    r = _ratio(rows.get(("gridmap", "items", 8)), rows.get(("tipg", "items", 8)))
+    print(f"target items pages ≥ 1.5× tipg at c8: {_x(r)} — {verdict((r or 0) >= 1.5)}")
+    print(f"\nrun took {seconds:.0f} s; load average at the end: {loads}")
 
 
 if __name__ == "__main__":

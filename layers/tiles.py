@@ -67,7 +67,8 @@ class TileService:
         self.engine = engine
         self.cache = TileCache(cache_bytes)
         self.versions = VersionReader(engine)  # for synchronous callers (feature pages)
-        self.pool = AsyncPool(dsn_of(engine.url), idle=pool_size, limit=max(16, 4 * pool_size))
+        limit = max(16, 2 * pool_size)  # connections are kept: a new one plans slowly
+        self.pool = AsyncPool(dsn_of(engine.url), idle=limit, limit=limit)
         self.shared_versions = SharedVersionRead(self.pool)
 
     def layer_versions(self, specs: list[LayerSpec]) -> tuple[int, ...]:
