@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -43,7 +44,11 @@ def _accepted_nodelay(listener: socket.socket) -> int:
         server.close()
         await server.wait_closed()
 
-    asyncio.run(main())  # the standard loop, not uvloop (which sets the option itself)
+    # the standard loop, not uvloop (which sets the option itself), in a thread of its own:
+    # an earlier test may have left this thread's event loop marked as running
+    probe = threading.Thread(target=lambda: asyncio.run(main()))
+    probe.start()
+    probe.join(timeout=30)
     assert seen, "no connection was accepted"
     return seen[0]
 
