@@ -240,11 +240,65 @@ def tipg_server(dsn: str, python: str, workers: int) -> Server:
     fd = sock.fileno()
     os.set_inheritable(fd, True)
     env = {"DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]'}
-    cmd = [python, "-m", "uvicorn", "tipg.main:app", "--fd", str(fd), "--workers", str(workers)]
+    cmd = [
+        python,
+        "-m",
+        "uvicorn",
+        "tipg.main:app",
+        "--fd",
+        str(fd),
+        "--workers",
+        str(workers),
+    ]
     server = Server([*cmd, "--log-level", "warning", "--no-access-log"], env, 0, (fd,))
     server.port = sock.getsockname()[1]
     server.sock = sock  # type: ignore[attr-defined]
     return server
+
+
+def latency_check(dsn: str, requests: int = 300) -> None:
+    """Keep-alive latency at concurrency 1 with 1 and 2 workers (DESIGN §6): ``gridmap serve``
+    on both event loops, and uvicorn's own ``--workers 2`` on the asyncio loop for contrast."""
+    env = {
+        "GRIDMAP_DATABASE_URL": dsn,
+        "GRIDMAP_ENV": "test",
+        "GRIDMAP_LOG_LEVEL": "WARNING",
+    }
+    serve = [sys.executable, "-m", "gis.cli.main", "serve"]
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.asgi:app",
+        "--log-level",
+        "warning",
+    ]
+    cases = [
+        (
+            f"gridmap serve --workers {w} --loop {loop}",
+            [*serve, "--workers", str(w), "--loop", loop],
+        )
+        for loop in ("asyncio", "auto")
+        for w in (1, 2)
+    ]
+    cases.append(
+        (
+            "uvicorn --workers 2 --loop asyncio",
+            [*uvicorn, "--workers", "2", "--loop", "asyncio"],
+        )
+    )
+    print("| server | c1 p50 ms | c1 p95 ms |")
+    print("|---|---:|---:|")
+    for label, cmd in cases:
+        port = free_port()
+        server = Server([*cmd, "--port", str(port)], env, port)
+        try:
+            server.wait("/ogc/conformance")
+            fetch(port, ["/ogc/conformance"] * 20, 1)
+            r = fetch(port, ["/ogc/conformance"] * requests, 1)
+            print(f"| {label} | {r.pct(0.5):.1f} | {r.pct(0.95):.1f} |")
+        finally:
+            server.stop()
 
 
 # ---------------------------------------------------------------- raw SQL floor
@@ -338,6 +392,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--concurrency", default="1,8,32")
     ap.add_argument("--layers", default=",".join(LAYERS))
+    ap.add_argument(
+        "--latency",
+        action="store_true",
+        help="only the c1 latency check, 1 vs 2 workers",
+    )
     args = ap.parse_args()
     dsn = args.dsn
     if not dsn:
@@ -345,6 +404,11 @@ def main() -> None:
         from gis.settings import get_settings
 
         dsn = resolve_url(get_settings(), start=False)
+    if args.latency:
+        print(f"load average: {os.getloadavg()}")
+        latency_check(dsn)
+        print(f"load average: {os.getloadavg()}")
+        return
     started = time.time()
     print(f"load average at start: {os.getloadavg()}")
     concs = [int(c) for c in args.concurrency.split(",")]
@@ -364,7 +428,10 @@ def main() -> None:
     )
     rows: dict[tuple[str, str, int], Run] = {}
     secret = secrets.token_urlsafe(32)
-    gm_url: Callable[..., str] = lambda layer, z, x, y: f"/tiles/{layer}/{z}/{x}/{y}.pbf"  # noqa: E731
+
+    def gm_url(layer: str, z: int, x: int, y: int) -> str:
+        return f"/tiles/{layer}/{z}/{x}/{y}.pbf"
+
     tp_url: Callable[..., str] = lambda layer, z, x, y: (  # noqa: E731
         "/collections/" + TIPG_TILE[layer].format(z=z, x=x, y=y)
     )
@@ -476,7 +543,10 @@ def report(rows, tiles, dsn: str, concs, layers, seconds: float, loads) -> None:
             f"point{f' (short: {gm_worst})' if gm_worst else ''}; tipg {tp_ok}/{len(tiles)}"
             f"{f' (cut, e.g. {tp_worst})' if tp_worst else ''} — {verdict(gm_ok == len(tiles))}"
         )
-        r = _ratio(rows.get(("gridmap cold", "incidents", 8)), rows.get(("tipg", "incidents", 8)))
+        r = _ratio(
+            rows.get(("gridmap cold", "incidents", 8)),
+            rows.get(("tipg", "incidents", 8)),
+        )
         print(f"target incident tiles cold ≥ 2× tipg at c8: {_x(r)} — {verdict((r or 0) >= 2)}")
         cold8 = rows.get(("gridmap cold", "incidents", 8))
         if cold8:
