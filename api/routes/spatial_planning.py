@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep
 from api.routes.spatial_common import json_response
-from api.security import ROLES, allow
+from api.security import ROLES, PrincipalDep, allow
 from gis.errors import InvalidInput
 from gis.spatial import balance, coverage, hotspots, params, partition, partition_apply, sites
 
@@ -170,7 +170,7 @@ def preview_partition(session: SessionDep, body: PartitionIn) -> Response:
     summary="应用自动划分 (new grid generation in one transaction; old grids kept)",
     dependencies=[Depends(PLANNERS)],
 )
-def apply_partition(session: SessionDep, body: ApplyIn) -> dict[str, Any]:
+def apply_partition(session: SessionDep, body: ApplyIn, principal: PrincipalDep) -> dict[str, Any]:
     when = params.parse_when(body.valid_from, field="valid_from")
     if isinstance(when, datetime):
         raise InvalidInput("valid_from 应为日期 (must be a date, YYYY-MM-DD)", field="valid_from")
@@ -182,4 +182,5 @@ def apply_partition(session: SessionDep, body: ApplyIn) -> dict[str, Any]:
         max_households=body.max_households,
         valid_from=when,
         fingerprint=body.fingerprint,  # type: ignore[arg-type]
+        actor=principal,
     )

@@ -9,6 +9,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gis import audit
 from gis.errors import Conflict, Unprocessable
 from gis.spatial.partition import partition
 
@@ -33,6 +34,7 @@ def apply_partition(
     max_households: int = 500,
     valid_from: date | None = None,
     fingerprint: str | None = None,
+    actor: audit.Actor | str | None = None,
 ) -> dict[str, Any]:
     """Replace the current grids of ``community`` by a new generation, in one transaction.
 
@@ -47,6 +49,8 @@ def apply_partition(
     fingerprint
         From :func:`partition`: refuse (409) when the recomputed partition differs from
         the previewed one (the data changed meanwhile).
+    actor
+        Who applies it: recorded in the audit log in the same transaction.
 
     Raises
     ------
@@ -65,6 +69,15 @@ def apply_partition(
             max_households=max_households,
             valid_from=valid_from,
             fingerprint=fingerprint,
+        )
+        audit.record(
+            session=session,
+            actor=actor,
+            action="grids.partition",
+            object_type="community",
+            object_id=community,
+            before={"grids": result["retired"]},
+            after={"grids": result["created"], "valid_from": result["valid_from"]},
         )
         session.commit()
     except BaseException:
