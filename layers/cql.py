@@ -6,6 +6,7 @@ parameters of the compiled statement. Nothing of the filter text is pasted into 
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,6 +48,67 @@ def _attributes(node: Any) -> list[str]:
     return out
 
 
+def _fits(value: Any, kind: str) -> bool:
+    """Whether a filter literal can be compared with a property of type ``kind``."""
+    if value is None or isinstance(value, ast.Node):
+        return True
+    if kind in ("integer", "number"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind in ("date", "datetime"):
+        if isinstance(value, date):
+            return True
+        if isinstance(value, str):
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                return False
+            return True
+        return False
+    return isinstance(value, str)
+
+
+def _operand_kind(node: Any, allowed: dict[str, Prop]) -> str | None:
+    if isinstance(node, ast.Attribute) and node.name in allowed:
+        return allowed[node.name].type or "string"
+    if isinstance(node, ast.Arithmetic):
+        return "number"
+    return None
+
+
+def _check_types(node: Any, allowed: dict[str, Prop]) -> None:
+    """Refuse (400) literals that PostgreSQL could not compare with their property, and
+    LIKE or arithmetic on properties of the wrong type, before any SQL runs."""
+    if isinstance(node, list | tuple):
+        for sub in node:
+            _check_types(sub, allowed)
+        return
+    if not isinstance(node, ast.Node):
+        return
+    subs = list(node.get_sub_nodes())
+    kinds = {k for k in (_operand_kind(s, allowed) for s in subs) if k is not None}
+    if isinstance(node, ast.Like) and kinds - {"string"}:
+        raise InvalidInput(
+            "LIKE 只能用于文本属性 (LIKE applies to text properties only)", field="filter"
+        )
+    if isinstance(node, ast.Arithmetic) and kinds - {"integer", "number"}:
+        raise InvalidInput(
+            "算术运算只能用于数值属性 (arithmetic applies to numeric properties only)",
+            field="filter",
+        )
+    if len(kinds) == 1:
+        (kind,) = kinds
+        for value in subs:
+            if not _fits(value, kind):
+                raise InvalidInput(
+                    f"过滤值与属性类型不符 (value {value!r} does not fit a {kind} property)",
+                    field="filter",
+                )
+    for sub in subs:
+        _check_types(sub, allowed)
+
+
 def parse(text: str, *, lang: str | None) -> Any:
     """The filter's syntax tree; malformed text is a 400 naming ``filter``."""
     lang = lang or "cql2-text"
@@ -78,6 +140,7 @@ def to_sql(tree: Any, *, spec: LayerSpec, personal: bool) -> tuple[str, dict[str
                 f"queryables: {', '.join(sorted(allowed))}",
                 field="filter",
             )
+    _check_types(tree, allowed)
     mapping: dict[str, Any] = {
         n: sa.literal_column(p.expr, type_=_TYPES.get(p.type, sa.Text()))
         for n, p in allowed.items()
@@ -87,7 +150,7 @@ def to_sql(tree: Any, *, spec: LayerSpec, personal: bool) -> tuple[str, dict[str
         mapping[g] = geom
     try:
         expr = to_filter(tree, mapping, undefined_as_null=False)
-        compiled = expr.compile(dialect=_DIALECT)
+        compiled = expr.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
     except InvalidInput:
         raise
     except Exception as exc:

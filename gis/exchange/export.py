@@ -140,25 +140,9 @@ def catalogue_filter(
     """
     catalogue_layer(layer)
     _, key, spec_key = CATALOGUE[layer]
-    sql, params = _expand_lists(*condition)
+    sql, params = condition
     conds = " AND ".join(f"({c})" for c in (*spec.row_filter(personal=personal), sql))
     return RowFilter(f"{key} IN (SELECT {spec_key} FROM {spec.source} s WHERE {conds})", params)
-
-
-def _expand_lists(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """One placeholder per value for ``IN (…)`` lists, which SQLAlchemy compiles as
-    ``__[POSTCOMPILE_name]`` to be expanded at execution (the filter's parameters are
-    renamed ``cql_name``)."""
-    out = dict(params)
-    for name, value in params.items():
-        token = f"__[POSTCOMPILE_{name.removeprefix('cql_')}]"
-        if token not in sql or not isinstance(value, list | tuple):
-            continue
-        del out[name]
-        names = [f"{name}_{i}" for i in range(len(value))]
-        out.update(zip(names, value, strict=True))
-        sql = sql.replace(token, ", ".join(f"%({n})s" for n in names) or "NULL")
-    return sql, out
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,29 @@ def test_cql2_text_and_json_filters(client, engine):
     assert q["properties"]["households"]["type"] == "integer" and "geometry" in q["properties"]
 
 
+def test_cql2_in_lists_expand_to_one_parameter_per_value(client, engine):
+    with engine.connect() as conn:
+        codes = list(
+            conn.execute(
+                sa.text("SELECT code FROM grids WHERE valid_to IS NULL ORDER BY code LIMIT 3")
+            ).scalars()
+        )
+    listed = ", ".join(f"'{c}'" for c in codes)
+    r = client.get(
+        "/ogc/collections/grids/items",
+        params={"filter": f"code IN ({listed}) AND households IN (0, 1, 2, 3, 300, 400, 500)"},
+    )
+    assert r.status_code == 200, r.text
+    want = _count(
+        engine,
+        "SELECT count(*) FROM grids WHERE valid_to IS NULL AND code IN "
+        f"({listed}) AND households IN (0, 1, 2, 3, 300, 400, 500)",
+    )
+    assert r.json()["numberReturned"] == want
+    r = client.get("/ogc/collections/grids/items", params={"filter": f"code IN ({listed})"})
+    assert sorted(f["properties"]["code"] for f in r.json()["features"]) == codes
+
+
 def test_single_item_and_missing_item(client):
     first = client.get("/ogc/collections/facilities/items?limit=1").json()["features"][0]
     r = client.get(f"/ogc/collections/facilities/items/{first['id']}")
