@@ -24,6 +24,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from gis.accounts.models import ROLES as ACCOUNT_ROLES
 from gis.errors import Forbidden, NotAuthenticated
@@ -123,6 +124,12 @@ class UserCache:
             self._items[username] = entry
         return entry
 
+    def peek(self, username: str) -> bool:
+        """Whether ``username`` is cached and fresh (a ``get`` would not touch the database)."""
+        with self._lock:
+            hit = self._items.get(username)
+        return hit is not None and hit.expires > time.monotonic()
+
     def forget(self, username: str | None = None) -> None:
         with self._lock:
             if username is None:
@@ -208,23 +215,42 @@ def _resolve(request: Request, token: str | None, api_key: str | None) -> Princi
     return principal
 
 
-def current_principal(
+def _needs_database(request: Request, token: str | None, api_key: str | None) -> bool:
+    """Whether resolving the caller reads the database (an API key, or a token whose
+    account is not in the cache); everything else is CPU-only and runs on the event loop."""
+    if getattr(request.state, "principal", None) is not None:
+        return False
+    if token:
+        from gis.accounts.tokens import decode_access_token
+
+        claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
+        return not user_cache(request).peek(claims.username)
+    return bool(api_key)
+
+
+async def _resolve_async(request: Request, token: str | None, api_key: str | None) -> Principal:
+    if _needs_database(request, token, api_key):
+        return await run_in_threadpool(_resolve, request, token, api_key)
+    return _resolve(request, token, api_key)
+
+
+async def current_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
     """The caller; a bad token or key is refused (401)."""
-    return _resolve(request, token, api_key)
+    return await _resolve_async(request, token, api_key)
 
 
-def lenient_principal(
+async def lenient_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
     """The caller; a bad token or key counts as anonymous (for public routes)."""
     try:
-        return _resolve(request, token, api_key)
+        return await _resolve_async(request, token, api_key)
     except NotAuthenticated:
         return Principal(client=client_address(request))
 
@@ -244,7 +270,7 @@ def allow(*roles: str, public: bool = False) -> Callable[..., Principal]:
 
     if public:
 
-        def check_public(
+        async def check_public(
             principal: Annotated[Principal, Depends(lenient_principal)],
         ) -> Principal:
             return principal
@@ -252,7 +278,7 @@ def allow(*roles: str, public: bool = False) -> Callable[..., Principal]:
         check: Callable[..., Principal] = check_public
     else:
 
-        def check_roles(principal: PrincipalDep) -> Principal:
+        async def check_roles(principal: PrincipalDep) -> Principal:
             if principal.is_anonymous:
                 raise NotAuthenticated("请先登录 (sign-in required)")
             if principal.role != "admin" and principal.role not in roles:

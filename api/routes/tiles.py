@@ -44,7 +44,7 @@ async def tile_caller(
     found = getattr(request.state, "principal", None)
     if isinstance(found, Principal):
         return found
-    return current_principal(request, token, api_key)  # raises the precise 401
+    return await current_principal(request, token, api_key)  # raises the precise 401
 
 
 TileCaller = Annotated[Principal, Depends(tile_caller)]
