@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, Response
@@ -18,11 +19,15 @@ from gis.cases.attachments import attach_photos, case_photo_file
 from gis.cases.query import CaseFilter, list_cases, parse_bbox
 from gis.cases.repository import case_duplicates as duplicates_of
 from gis.cases.repository import create_case, get_case
+from gis.cases.result import CreateResult
 from gis.cases.schemas import ActionIn, CaseIn
+from gis.cases.settings import get_case_settings
 from gis.cases.transitions import apply_action
+from gis.cases.workers import IntakeWorkers
 from gis.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+_START = threading.Lock()
 
 REPORTERS = allow("field_staff", "commander", "supervisor")
 STAFF = allow(*ROLES)
@@ -96,19 +101,14 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 )
 async def report_case(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
     principal: Annotated[Any, Depends(REPORTERS)],
 ) -> Response:
-    case_in, photos = await _parse(request, CaseIn, "case")
-    res = await run_in_threadpool(
-        create_case,
-        session=session,
-        case_in=case_in,
-        actor=principal,
-        photos=photos,
-        media_dir=settings.media_dir,
-    )
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        case_in, photos = await _parse(request, CaseIn, "case")
+        res = await run_in_threadpool(_create_with_photos, request, case_in, principal, photos)
+    else:
+        case_in, _ = await _parse(request, CaseIn, "case")
+        res = await intake_workers(request.app).report(case_in=case_in, actor=principal)
     body = {
         "created": res.created,
         "case": res.case,
@@ -116,6 +116,46 @@ async def report_case(
         "photos": res.photos,
     }
     return _json(201 if res.created else 200, body)
+
+
+def _create_with_photos(
+    request: Request, case_in: CaseIn, principal: Any, photos: list[bytes]
+) -> CreateResult:
+    with request.app.state.sessionmaker() as session:
+        return create_case(
+            session=session,
+            case_in=case_in,
+            actor=principal,
+            photos=photos,
+            media_dir=request.app.state.settings.media_dir,
+        )
+
+
+def intake_workers(app: FastAPI) -> IntakeWorkers:
+    """The app's intake workers (started on first use)."""
+    workers: IntakeWorkers | None = getattr(app.state, "intake_workers", None)
+    if workers is None:
+        with _START:
+            workers = getattr(app.state, "intake_workers", None)
+            if workers is None:
+                s = get_case_settings()
+                workers = IntakeWorkers(
+                    app.state.engine,
+                    threads=s.intake_threads,
+                    compact_every_s=s.aggregate_compact_s,
+                )
+                app.state.intake_workers = workers
+    return workers
+
+
+def setup(app: FastAPI) -> None:
+    async def stop(app: FastAPI) -> None:
+        workers = getattr(app.state, "intake_workers", None)
+        if workers is not None:
+            app.state.intake_workers = None
+            await run_in_threadpool(workers.close)
+
+    app.state.shutdown_hooks.append(stop)
 
 
 @router.get("", summary="案卷列表 (list cases)", dependencies=[Depends(STAFF)])

@@ -1,27 +1,35 @@
 """Case numbers ``630202-YYYYMMDD-NNNN``, numbered per Beijing day.
 
-The counter row of the day is created on first use from the highest number already
-stored for that day, so numbers of loaded or imported cases are never reused. The row is
-locked by the increment until the surrounding transaction ends: a rolled-back report
-leaves no gap and two reports never get the same number.
+Each day has its own sequence ``case_no_seq_YYYYMMDD``, created on first use and started
+after the highest number already stored for that day, so numbers of loaded or imported
+cases are never reused. A sequence hands out numbers without locking anything that other
+reports wait on; a report that fails after taking its number leaves a gap.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 DISTRICT = "630202"
 BEIJING = ZoneInfo("Asia/Shanghai")
+_DAY = re.compile(r"^[0-9]{8}$")
 
+# Create-if-missing under a transaction-level advisory lock (two first reports of a day do
+# not both try), then move the sequence past any stored number (imports may add some).
 _ENSURE = sa.text("""
-    INSERT INTO case_counters (day, last)
-    SELECT :day, coalesce(max(split_part(case_no, '-', 3)::int), 0)
-    FROM cases WHERE case_no LIKE :prefix AND case_no ~ '^630202-[0-9]{8}-[0-9]+$'
-    ON CONFLICT (day) DO NOTHING
+    SELECT pg_advisory_xact_lock(1818323315);
+    CREATE SEQUENCE IF NOT EXISTS {seq} MINVALUE 1;
+    SELECT setval('{seq}', greatest(
+        (SELECT coalesce(max(split_part(case_no, '-', 3)::bigint), 0) FROM cases
+          WHERE case_no LIKE '{prefix}%' AND case_no ~ '^630202-[0-9]{{8}}-[0-9]+$'),
+        (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}),
+        1), true);
 """)
 _SEEDED: set[str] = set()
 
@@ -31,20 +39,28 @@ def day_of(moment: datetime) -> str:
     return moment.astimezone(BEIJING).strftime("%Y%m%d")
 
 
-def ensure_day(*, session: Session, day: str) -> None:
-    """Make sure the counter row of ``day`` exists (seeded from stored numbers).
+def sequence_name(day: str) -> str:
+    """The sequence of ``day`` (``YYYYMMDD``, checked: it becomes part of SQL text)."""
+    if not _DAY.match(day):
+        raise ValueError(f"not a day YYYYMMDD: {day!r}")
+    return f"case_no_seq_{day}"
 
-    Remembered per process, so the lookup of stored numbers runs once per day; the
-    insert itself does not lock anything that other reports wait on.
+
+def ensure_day(*, bind: Session | Connection, day: str) -> str:
+    """Make sure the number sequence of ``day`` exists; returns its name.
+
+    Remembered per process, so the lookup of stored numbers runs once per day. Commits
+    its own short transaction (the caller must have none open).
     """
+    seq = sequence_name(day)
     if day in _SEEDED:
-        return
-    exists = session.execute(
-        sa.text("SELECT 1 FROM case_counters WHERE day = :day"), {"day": day}
-    ).first()
-    if exists is None:
-        session.execute(_ENSURE, {"day": day, "prefix": f"{DISTRICT}-{day}-%"})
-        session.commit()
-    _SEEDED.add(day)
+        return seq
+    exists = bind.execute(sa.text("SELECT to_regclass(:s) IS NOT NULL"), {"s": seq}).scalar()
+    if not exists:
+        sql = _ENSURE.text.format(seq=seq, prefix=f"{DISTRICT}-{day}-")
+        bind.execute(sa.text(sql))
+    bind.commit()
     if len(_SEEDED) > 64:
         _SEEDED.clear()
+    _SEEDED.add(day)
+    return seq

@@ -106,7 +106,7 @@ def test_numbers_past_9999_keep_all_digits(engine: Engine) -> None:
     from gis.cases.numbering import day_of
 
     day = day_of(datetime.now(UTC))
-    with Session(engine) as s:  # make sure today's counter exists, then move it near 9999
+    with Session(engine) as s:  # make sure today's sequence exists, then move it near 9999
         create_case(
             session=s,
             case_in=CaseIn(
@@ -115,9 +115,10 @@ def test_numbers_past_9999_keep_all_digits(engine: Engine) -> None:
             actor=Who(),
         )
     with engine.begin() as conn:
+        seq = f"case_no_seq_{day}"
         conn.execute(
-            sa.text("UPDATE case_counters SET last = greatest(last, 9998) WHERE day = :d"),
-            {"d": day},
+            sa.text("SELECT setval(CAST(:s AS regclass), greatest(last_value, 9998)) FROM " + seq),
+            {"s": seq},
         )
     nos = []
     with Session(engine) as s:

@@ -1,0 +1,214 @@
+"""Storing one report: validate, one statement, the audit row, commit — then the view.
+
+Used by :func:`gis.cases.repository.create_case` (a session, photos allowed) and by the
+intake workers (:mod:`gis.cases.workers`: a dedicated connection, the statement prepared).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from gis import audit
+from gis.cases import insert
+from gis.cases import photos as photos_mod
+from gis.cases.actor import Actor
+from gis.cases.events import channel
+from gis.cases.numbering import DISTRICT, day_of, ensure_day
+from gis.cases.result import CreateResult, existing_case
+from gis.cases.schemas import CaseIn
+from gis.cases.settings import get_case_settings
+from gis.cases.views import case_view
+from gis.errors import InvalidInput
+from gis.spatial.locate import locate, outside_error, to_storage_crs
+
+_UNSET = dict.fromkeys(
+    (
+        "department_code",
+        "department_name",
+        "merged_into_no",
+        "registered_at",
+        "dispatched_at",
+        "deadline_at",
+        "responded_at",
+        "closed_at",
+        "extension_request_hours",
+        "cancel_reason",
+        "suspended_at",
+        "resume_state",
+    )
+)
+
+
+def _checked_time(case_in: CaseIn, now: datetime) -> datetime:
+    reported_at = case_in.reported_at or now
+    if reported_at.tzinfo is None:
+        raise InvalidInput("reported_at 须带时区 (must carry a time zone)", field="reported_at")
+    if reported_at > now + timedelta(minutes=5) or reported_at < now - timedelta(days=30):
+        raise InvalidInput(
+            "reported_at 不在合理范围内 (must be within the last 30 days)", field="reported_at"
+        )
+    return reported_at
+
+
+def _point(bind: Session | Connection, case_in: CaseIn) -> tuple[float, float]:
+    lon, lat = case_in.lon, case_in.lat
+    if 90 < abs(lat) <= 180 and -90 <= lon <= 90:
+        locate(bind, lon=lon, lat=lat, crs=case_in.crs)  # raises the "swapped" error
+    return to_storage_crs(lon, lat, case_in.crs)
+
+
+def store_report(
+    *,
+    bind: Session | Connection,
+    case_in: CaseIn,
+    actor: Actor,
+    source: str = "field",
+    prepared: bool = False,
+    photos: list[bytes] | None = None,
+    media_dir: Path | None = None,
+) -> CreateResult:
+    """Store a report: locate, assign, number, history, NOTIFY, audit row — one commit.
+
+    Parameters
+    ----------
+    bind : Session or Connection
+        No transaction open; this function commits or rolls back.
+    case_in : CaseIn
+        The validated report.
+    actor : Actor
+        Who reports (``reported_by``, the history row's actor, the audit row's actor and
+        client address when it has a ``client`` attribute).
+    source : str
+        ``field``, ``open311`` …
+    prepared : bool
+        Use the prepared statement (``bind`` must be a Connection kept for the purpose).
+    photos : list of bytes, optional
+        Raw uploads (Session only); all are checked before anything is written.
+    media_dir : Path, optional
+        Where photo files go (required with photos).
+
+    Raises
+    ------
+    InvalidInput
+        Unknown category, empty description, bad photo, coordinates or time.
+    Unprocessable
+        The point is outside the district (or lat/lon swapped).
+    Forbidden
+        The client id belongs to someone else's case.
+    """
+    description = case_in.description.strip()
+    if not description:
+        raise InvalidInput("描述不能为空 (description must not be empty)", field="description")
+    checked = photos_mod.check_photos(photos or [])
+    if checked and (media_dir is None or not isinstance(bind, Session)):
+        raise InvalidInput("未配置照片存储目录 (no media directory)", field="photos")
+    now = datetime.now(UTC)
+    reported_at = _checked_time(case_in, now)
+    try:
+        lon, lat = _point(bind, case_in)
+        day = day_of(now)
+        seq = ensure_day(bind=bind, day=day)
+        s = get_case_settings()
+        reporter = actor.username or source
+        values = {
+            "lon": lon,
+            "lat": lat,
+            "category": case_in.category,
+            "client_id": case_in.client_id,
+            "description": description,
+            "address": case_in.address,
+            "source": source,
+            "reporter_name": case_in.reporter_name,
+            "reporter_phone": case_in.reporter_phone,
+            "reported_by": reporter,
+            "attributes": case_in.attributes,
+            "reported_at": reported_at,
+            "crs": case_in.crs,
+            "seq": seq,
+            "prefix": f"{DISTRICT}-{day}-",
+            "channel": channel(),
+            "dup_days": s.duplicate_days,
+            # a cheap index prefilter in degrees, wide enough for the radius at this latitude
+            "dup_deg": s.duplicate_radius_m / 111_000 * 1.6,
+            "dup_radius": s.duplicate_radius_m,
+        }
+        if prepared:
+            assert isinstance(bind, Connection)
+            row = insert.run_prepared(conn=bind, values=values)
+        else:
+            row = insert.run(bind=bind, values=values)
+        if row.category_code is None:
+            raise InvalidInput(
+                f"未知的案件小类 (unknown sub-category): {case_in.category}",
+                field="category",
+                value=case_in.category,
+            )
+        if row.grid_code is None:
+            raise outside_error(bind, lon, lat)
+        if row.id is None:  # the client id is stored already (resent, or a racing twin)
+            bind.rollback()
+            assert case_in.client_id is not None
+            return existing_case(bind=bind, client_id=case_in.client_id, actor=actor)
+        stored = []
+        if checked:
+            assert isinstance(bind, Session) and media_dir is not None
+            stored = photos_mod.store_photos(
+                session=bind,
+                photos=checked,
+                case_id=row.id,
+                event_id=row.event_id,
+                kind="report",
+                lon=lon,
+                lat=lat,
+                uploaded_by=reporter,
+                media_dir=media_dir,
+            )
+        audit.record(
+            session=bind,
+            actor=actor,
+            action="case.report",
+            object_type="case",
+            object_id=row.case_no,
+            before=None,
+            after={
+                "state": "reported",
+                "category": row.category_code,
+                "grid": row.grid_code,
+                "assignee": row.assignee,
+                "source": source,
+                "client_id": case_in.client_id,
+                "photos": [p["sha256"] for p in stored] if stored else None,
+            },
+            client=getattr(actor, "client", None),
+        )
+        bind.commit()
+    except BaseException:
+        bind.rollback()
+        raise
+    dups = row.duplicates if isinstance(row.duplicates, list) else json.loads(row.duplicates)
+    fresh = {
+        **_UNSET,
+        **row._mapping,
+        "client_id": case_in.client_id,
+        "description": description,
+        "address": case_in.address,
+        "lon": lon,
+        "lat": lat,
+        "state": "reported",
+        "source": source,
+        "reporter_name": case_in.reporter_name,
+        "reporter_phone": case_in.reporter_phone,
+        "reported_by": reporter,
+        "attributes": case_in.attributes,
+        "reported_at": reported_at,
+        "now": now,
+        "rework_count": 0,
+        "extension_count": 0,
+    }
+    view = case_view(fresh, sees_personal=actor.sees_personal)
+    return CreateResult(case=view, created=True, duplicates=dups, photos=stored)
