@@ -214,7 +214,15 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def run_rate(ports: list[int], pts, cats, concurrency: int, seconds: float, warmup: float):  # type: ignore[no-untyped-def]
+async def run_rate(
+    ports: list[int],
+    pts,
+    cats,
+    concurrency: int,
+    seconds: float,
+    warmup: float,
+    empty: bool = False,
+):  # type: ignore[no-untyped-def]
     lat: list[float] = []
     statuses: dict[int | str, int] = {}
     t_start = time.monotonic()
@@ -224,7 +232,7 @@ async def run_rate(ports: list[int], pts, cats, concurrency: int, seconds: float
     async def worker(i: int) -> None:
         conn = Conn("127.0.0.1", ports[i % len(ports)])
         while (now := time.monotonic()) < t_end:
-            body = _body(pts, cats)
+            body = b"" if empty else _body(pts, cats)
             t0 = time.monotonic()
             try:
                 status, _ = await conn.post("/api/v1/cases", body)
@@ -292,7 +300,7 @@ async def run_durable(ports, pts, cats, concurrency: int, ids: list[str], restar
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("mode", choices=["rate", "durability", "latency1"])
+    ap.add_argument("mode", choices=["rate", "durability", "latency1", "floor"])
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=5)
@@ -313,18 +321,21 @@ def main() -> None:
         f"on {ports}; cores: {os.cpu_count()}"
     )
     try:
-        if args.mode in ("rate", "latency1"):
+        if args.mode in ("rate", "latency1", "floor"):
             conc = 1 if args.mode == "latency1" else args.concurrency
             pm = _postmaster(settings.pg_dir)
             cpu0 = [sum(_tree_cpu(p.pid) for p in procs), _tree_cpu(pm) if pm else 0.0]
-            lat, statuses = asyncio.run(run_rate(ports, pts, cats, conc, args.seconds, args.warmup))
+            floor = args.mode == "floor"  # empty bodies: refused (400) before any database work
+            lat, statuses = asyncio.run(
+                run_rate(ports, pts, cats, conc, args.seconds, args.warmup, empty=floor)
+            )
             cpu1 = [sum(_tree_cpu(p.pid) for p in procs), _tree_cpu(pm) if pm else 0.0]
-            ok = statuses.get(201, 0)
+            ok = statuses.get(400 if floor else 201, 0)
             print(
                 "\n| concurrency | seconds | reports | rate (/s) | p50 ms | p95 ms | p99 ms | errors |"
             )
             print("|---|---|---|---|---|---|---|---|")
-            errs = {k: v for k, v in statuses.items() if k != 201}
+            errs = {k: v for k, v in statuses.items() if k != (400 if floor else 201)}
             print(
                 f"| {conc} | {args.seconds:.0f} | {ok} | {ok / args.seconds:.1f} | "
                 f"{_pct(lat, 0.5) * 1000:.1f} | {_pct(lat, 0.95) * 1000:.1f} | "

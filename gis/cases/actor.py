@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -22,3 +23,17 @@ class Actor(Protocol):
 
     @property
     def sees_personal(self) -> bool: ...
+
+
+@dataclass
+class AuditActor:
+    """The actor as the audit log takes it (plain attributes), with the client address."""
+
+    username: str | None
+    role: str
+    client: str | None = None
+
+
+def for_audit(actor: Actor) -> AuditActor:
+    """Who did a case write, for ``gis.audit.record`` (the principal's address included)."""
+    return AuditActor(actor.username, actor.role, getattr(actor, "client", None))

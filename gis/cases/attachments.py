@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gis import audit
 from gis.cases import photos as photos_mod
-from gis.cases.actor import Actor
+from gis.cases.actor import Actor, for_audit
 from gis.cases.events import record_event
 from gis.cases.repository import can_see, case_row
 from gis.cases.workflow import CLOSED_STATES
@@ -57,6 +58,15 @@ def attach_photos(
             lat=row.lat,
             uploaded_by=actor.username or "system",
             media_dir=media_dir,
+        )
+        audit.record(
+            session=session,
+            actor=for_audit(actor),
+            action="case.photos",
+            object_type="case",
+            object_id=case_no,
+            before={"state": row.state},
+            after={"state": row.state, "photos": [p["sha256"] for p in stored]},
         )
         session.commit()
     except BaseException:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gis import audit
 from gis.cases import insert
 from gis.cases import photos as photos_mod
-from gis.cases.actor import Actor
+from gis.cases.actor import Actor, for_audit
 from gis.cases.events import channel
 from gis.cases.numbering import DISTRICT, day_of, ensure_day
 from gis.cases.result import CreateResult, existing_case
@@ -170,7 +170,7 @@ def store_report(
             )
         audit.record(
             session=bind,
-            actor=actor,
+            actor=for_audit(actor),
             action="case.report",
             object_type="case",
             object_id=row.case_no,
@@ -184,7 +184,6 @@ def store_report(
                 "client_id": case_in.client_id,
                 "photos": [p["sha256"] for p in stored] if stored else None,
             },
-            client=getattr(actor, "client", None),
         )
         bind.commit()
     except BaseException:

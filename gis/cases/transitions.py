@@ -9,9 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gis import audit
 from gis.cases import deadlines
 from gis.cases import photos as photos_mod
-from gis.cases.actor import Actor
+from gis.cases.actor import Actor, for_audit
 from gis.cases.events import record_event
 from gis.cases.repository import can_see, case_row, get_case
 from gis.cases.schemas import ActionIn
@@ -230,8 +231,9 @@ def apply_action(
             lat=action_in.lat,
             data=data,
         )
+        stored = []
         if checked:
-            photos_mod.store_photos(
+            stored = photos_mod.store_photos(
                 session=session,
                 photos=checked,
                 case_id=r["id"],
@@ -242,6 +244,21 @@ def apply_action(
                 uploaded_by=actor.username or "system",
                 media_dir=media_dir or Path("."),
             )
+        changed = {k: v for k, v in sets.items() if k != "merged_into"}
+        audit.record(
+            session=session,
+            actor=for_audit(actor),
+            action=f"case.{action_in.action}",
+            object_type="case",
+            object_id=case_no,
+            before={k: r[k] for k in changed if k in r},
+            after={
+                **changed,
+                **data,
+                "note": action_in.note,
+                "photos": [p["sha256"] for p in stored] or None,
+            },
+        )
         session.commit()
     except BaseException:
         session.rollback()

@@ -55,7 +55,10 @@ class IntakeWorkers:
     def _conn(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.invalidated:
-            conn = self._engine.connect()
+            # No statement cache: the intake statement is prepared on the server and sent as
+            # driver SQL; the audit insert is a fresh ``text()`` per call, whose cache key
+            # costs more to build than the statement does to compile.
+            conn = self._engine.connect().execution_options(compiled_cache=None)
             self._local.conn = conn
             with self._lock:
                 self._conns.append(conn)
