@@ -10,8 +10,8 @@ Nothing is inserted when the category is unknown or the point is in no grid (the
 turns the empty columns into the right error), and an existing ``client_id`` is left
 alone (``ON CONFLICT DO NOTHING``: the caller returns the stored case).
 
-On a dedicated connection the statement is ``PREPARE``d once (:func:`run_prepared`), so
-PostgreSQL neither parses nor plans it per report.
+On the intake workers' connections (:mod:`gis.cases.prepared`) the statement is
+``PREPARE``d once, so PostgreSQL neither parses nor plans it per report.
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from gis.cases.duplicates import OPEN_SQL
 from gis.cases.events import EVENT_JSON
+from gis.cases.prepared import Bind
 
-#: Parameters of the statement, in ``PREPARE`` order, with their SQL types.
+#: Parameters of the statement with their SQL types (each is cast: PREPARE needs types).
 PARAMS: tuple[tuple[str, str], ...] = (
     ("lon", "float8"),
     ("lat", "float8"),
@@ -124,13 +123,6 @@ _TYPED = {name: f"CAST(:{name} AS {typ})" for name, typ in PARAMS}
 _NAME = re.compile(r"(?<![:\w]):(\w+)")
 #: The statement for ``sa.text`` (parameters cast to their types).
 TEXT = sa.text(_NAME.sub(lambda m: _TYPED[m.group(1)], SQL))
-#: Name of the prepared statement on dedicated connections.
-PREPARED = "gridmap_case_report"
-_ORDER = {name: i + 1 for i, (name, _) in enumerate(PARAMS)}
-PREPARE_SQL = f"PREPARE {PREPARED} ({', '.join(t for _, t in PARAMS)}) AS " + _NAME.sub(
-    lambda m: f"${_ORDER[m.group(1)]}", SQL
-)
-EXECUTE_SQL = f"EXECUTE {PREPARED} ({', '.join(f'%({n})s' for n, _ in PARAMS)})"
 
 
 def params(values: dict[str, Any]) -> dict[str, Any]:
@@ -141,15 +133,6 @@ def params(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run(*, bind: Session | Connection, values: dict[str, Any]) -> Any:
-    """Run the statement (parsed and planned each time) and return its one row."""
+def run(*, bind: Bind, values: dict[str, Any]) -> Any:
+    """Run the statement and return its one row."""
     return bind.execute(TEXT, params(values)).one()
-
-
-def run_prepared(*, conn: Connection, values: dict[str, Any]) -> Any:
-    """Run the statement prepared on ``conn`` (prepared on first use per DBAPI connection)."""
-    raw: Any = conn.connection.dbapi_connection
-    if conn.info.get("case_report_prepared") is not raw:
-        conn.exec_driver_sql(PREPARE_SQL)
-        conn.info["case_report_prepared"] = raw
-    return conn.exec_driver_sql(EXECUTE_SQL, params(values)).one()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from gis.cases import photos as photos_mod
 from gis.cases.actor import Actor, for_audit
 from gis.cases.events import channel
 from gis.cases.numbering import DISTRICT, day_of, ensure_day
+from gis.cases.prepared import Bind
 from gis.cases.result import CreateResult, existing_case
 from gis.cases.schemas import CaseIn
 from gis.cases.settings import get_case_settings
@@ -55,20 +57,19 @@ def _checked_time(case_in: CaseIn, now: datetime) -> datetime:
     return reported_at
 
 
-def _point(bind: Session | Connection, case_in: CaseIn) -> tuple[float, float]:
+def _point(bind: Bind, case_in: CaseIn) -> tuple[float, float]:
     lon, lat = case_in.lon, case_in.lat
     if 90 < abs(lat) <= 180 and -90 <= lon <= 90:
-        locate(bind, lon=lon, lat=lat, crs=case_in.crs)  # raises the "swapped" error
+        locate(cast(Connection, bind), lon=lon, lat=lat, crs=case_in.crs)  # the "swapped" error
     return to_storage_crs(lon, lat, case_in.crs)
 
 
 def store_report(
     *,
-    bind: Session | Connection,
+    bind: Bind,
     case_in: CaseIn,
     actor: Actor,
     source: str = "field",
-    prepared: bool = False,
     photos: list[bytes] | None = None,
     media_dir: Path | None = None,
 ) -> CreateResult:
@@ -76,7 +77,7 @@ def store_report(
 
     Parameters
     ----------
-    bind : Session or Connection
+    bind : Session, Connection or PreparedConnection
         No transaction open; this function commits or rolls back.
     case_in : CaseIn
         The validated report.
@@ -85,8 +86,6 @@ def store_report(
         client address when it has a ``client`` attribute).
     source : str
         ``field``, ``open311`` …
-    prepared : bool
-        Use the prepared statement (``bind`` must be a Connection kept for the purpose).
     photos : list of bytes, optional
         Raw uploads (Session only); all are checked before anything is written.
     media_dir : Path, optional
@@ -137,11 +136,7 @@ def store_report(
             "dup_deg": s.duplicate_radius_m / 111_000 * 1.6,
             "dup_radius": s.duplicate_radius_m,
         }
-        if prepared:
-            assert isinstance(bind, Connection)
-            row = insert.run_prepared(conn=bind, values=values)
-        else:
-            row = insert.run(bind=bind, values=values)
+        row = insert.run(bind=bind, values=values)
         if row.category_code is None:
             raise InvalidInput(
                 f"未知的案件小类 (unknown sub-category): {case_in.category}",
@@ -149,7 +144,7 @@ def store_report(
                 value=case_in.category,
             )
         if row.grid_code is None:
-            raise outside_error(bind, lon, lat)
+            raise outside_error(cast(Connection, bind), lon, lat)
         if row.id is None:  # the client id is stored already (resent, or a racing twin)
             bind.rollback()
             assert case_in.client_id is not None
@@ -169,7 +164,7 @@ def store_report(
                 media_dir=media_dir,
             )
         audit.record(
-            session=bind,
+            session=cast(Connection, bind),
             actor=for_audit(actor),
             action="case.report",
             object_type="case",

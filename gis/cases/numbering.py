@@ -13,8 +13,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+
+from gis.cases.prepared import Bind
 
 DISTRICT = "630202"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -46,7 +46,7 @@ def sequence_name(day: str) -> str:
     return f"case_no_seq_{day}"
 
 
-def ensure_day(*, bind: Session | Connection, day: str) -> str:
+def ensure_day(*, bind: Bind, day: str) -> str:
     """Make sure the number sequence of ``day`` exists; returns its name.
 
     Remembered per process, so the lookup of stored numbers runs once per day. Commits

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from gis.cases.actor import Actor
+from gis.cases.prepared import Bind
 from gis.cases.views import CASE_FROM, CASE_SELECT, case_view
 from gis.errors import Forbidden, NotFound
 
@@ -28,9 +27,7 @@ class CreateResult:
 _BY_CLIENT = sa.text(f"SELECT {CASE_SELECT} FROM {CASE_FROM} WHERE c.client_id = :cid")
 
 
-def existing_case(
-    *, bind: Session | Connection, client_id: uuid.UUID, actor: Actor
-) -> CreateResult:
+def existing_case(*, bind: Bind, client_id: uuid.UUID, actor: Actor) -> CreateResult:
     """The case already stored under ``client_id`` (``created=False``).
 
     Raises

@@ -1,7 +1,8 @@
 """Intake workers: a few threads, each with its own database connection, that store reports.
 
-A report is one prepared statement, the audit row and a commit on a connection the
-thread keeps (no pool checkout, ping or reset per report). A connection that fails is
+A report is one prepared statement, the (prepared) audit insert and a commit on a
+connection the thread keeps (:class:`gis.cases.prepared.PreparedConnection`: no pool
+checkout, ping or reset, no SQL compilation per report). A connection that fails is
 dropped and replaced on the next report. Every few minutes one worker folds the layer
 aggregate slot rows together (``layer_compact_case_aggregates``).
 """
@@ -17,12 +18,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from gis.cases.actor import Actor
 from gis.cases.intake import store_report
+from gis.cases.prepared import PreparedConnection
 from gis.cases.result import CreateResult
 from gis.cases.schemas import CaseIn
 
@@ -46,37 +47,31 @@ class IntakeWorkers:
         self._engine = engine
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="case-intake")
-        self._conns: list[Connection] = []
+        self._conns: list[PreparedConnection] = []
         self._lock = threading.Lock()
         self._compact_every = compact_every_s
         self._compact_due = time.monotonic() + compact_every_s
         self._closed = False
 
-    def _conn(self) -> Connection:
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.invalidated:
-            # No statement cache: the intake statement is prepared on the server and sent as
-            # driver SQL; the audit insert is a fresh ``text()`` per call, whose cache key
-            # costs more to build than the statement does to compile.
-            conn = self._engine.connect().execution_options(compiled_cache=None)
+    def _conn(self) -> PreparedConnection:
+        conn: PreparedConnection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = PreparedConnection(self._engine)
             self._local.conn = conn
             with self._lock:
                 self._conns.append(conn)
         return conn
 
-    def _drop(self, conn: Connection) -> None:
+    def _drop(self, conn: PreparedConnection) -> None:
         self._local.conn = None
         with self._lock, contextlib.suppress(ValueError):
             self._conns.remove(conn)
-        with contextlib.suppress(Exception):
-            conn.invalidate()
-        with contextlib.suppress(Exception):
-            conn.close()
+        conn.close()
 
     def _store(self, **kwargs: Any) -> CreateResult:
         conn = self._conn()
         try:
-            return store_report(bind=conn, prepared=True, **kwargs)
+            return store_report(bind=conn, **kwargs)
         except DBAPIError:
             self._drop(conn)  # lost or in an unknown state: start afresh next time
             raise
@@ -85,7 +80,7 @@ class IntakeWorkers:
         conn = self._conn()
         try:
             t0 = time.monotonic()
-            moved = conn.execute(sa.text("SELECT layer_compact_case_aggregates()")).scalar()
+            moved = conn.execute("SELECT layer_compact_case_aggregates()").scalar()
             conn.commit()
             log.info(
                 "aggregate slots folded: %s rows in %.0f ms", moved, (time.monotonic() - t0) * 1e3
