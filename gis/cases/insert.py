@@ -4,7 +4,7 @@ It checks the category, locates the point (``spatial_lookup``), finds the grid's
 looks for duplicate suggestions, takes the day's next number, inserts the case and its
 first history row and queues the NOTIFY. Nothing in it waits on a row another report
 holds: numbers come from a sequence and the layer triggers write per-session slot rows
-(migration 0010), so concurrent reports commit side by side.
+(migration 0011), so concurrent reports commit side by side.
 
 Nothing is inserted when the category is unknown or the point is in no grid (the caller
 turns the empty columns into the right error), and an existing ``client_id`` is left

@@ -133,7 +133,13 @@ class PreparedConnection:
                     return Result((), [])
                 return Result(tuple(d.name for d in cur.description), cur.fetchall())
         except psycopg2.Error as exc:
-            raise sa.exc.DBAPIError.instance(sql, params, exc, psycopg2.Error) from exc
+            raise self._error(sql, params, exc) from exc
+
+    def _error(self, sql: str, params: Any, exc: psycopg2.Error) -> sa.exc.DBAPIError:
+        """SQLAlchemy's error for ``exc``; a lost connection is an ``OperationalError``."""
+        if self.closed or isinstance(exc, psycopg2.InterfaceError):
+            return sa.exc.OperationalError(sql, params, exc, connection_invalidated=True)
+        return sa.exc.DBAPIError.instance(sql, params, exc, psycopg2.Error)
 
     def _end(self, verb: str) -> None:
         if not self._in_tx:
@@ -143,7 +149,7 @@ class PreparedConnection:
             with self._raw.cursor() as cur:
                 cur.execute(verb)
         except psycopg2.Error as exc:
-            raise sa.exc.DBAPIError.instance(verb, None, exc, psycopg2.Error) from exc
+            raise self._error(verb, None, exc) from exc
 
     def commit(self) -> None:
         """Commit the open transaction (if any)."""

@@ -1,7 +1,7 @@
 """Case intake without shared hot rows: per-writer aggregate slots, per-day number sequences.
 
-Revision ID: 0010_case_ingest
-Revises: 0009_analysis
+Revision ID: 0011_case_ingest
+Revises: 0010_analysis_speed
 Create Date: 2026-11-26
 
 Every report used to update the same rows before it could commit — the day's number
@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010_case_ingest"
-down_revision = "0009_analysis"
+revision = "0011_case_ingest"
+down_revision = "0010_analysis_speed"
 branch_labels = None
 depends_on = None
 
