@@ -2,7 +2,7 @@
 
 Run by hand against a loaded database (e.g. ``gridmap demo load --incidents 1000000``):
 
-    GRIDMAP_VAR_DIR=/work/team/analysis-var .venv/bin/python bench/analysis.py
+    GRIDMAP_VAR_DIR=var-bench .venv/bin/python bench/analysis.py
 
 Each analysis runs ``--repeat`` times in-process (the database round trips included, no
 HTTP); the table shows the median and the worst run, and the size of the input.

@@ -3,8 +3,8 @@
 Run by hand (not a test). It starts its own API server(s) against the database of
 ``GRIDMAP_VAR_DIR`` (or ``DATABASE_URL``) and prints a table.
 
-    GRIDMAP_VAR_DIR=/work/team/ingest-var python bench/ingest.py rate --seconds 60
-    GRIDMAP_VAR_DIR=/work/team/ingest-var python bench/ingest.py durability --reports 10000
+    GRIDMAP_VAR_DIR=var-bench python bench/ingest.py rate --seconds 60
+    GRIDMAP_VAR_DIR=var-bench python bench/ingest.py durability --reports 10000
 
 ``rate``: reports (each located, assigned, numbered, with history and NOTIFY) sent by
 ``--concurrency`` keep-alive connections for ``--seconds``; prints rate and percentiles.

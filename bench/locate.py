@@ -2,7 +2,7 @@
 
 Run by hand against a loaded database (the figures belong in the issue note):
 
-    GRIDMAP_VAR_DIR=/work/team/analysis-var .venv/bin/python bench/locate.py
+    GRIDMAP_VAR_DIR=var-bench .venv/bin/python bench/locate.py
 
 It starts ``gridmap serve`` (``--workers``, default one) on a free port for the HTTP figures and
 stops it. The server runs with ``GRIDMAP_ENV=test`` (the development headers stand in for

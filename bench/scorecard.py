@@ -2,7 +2,7 @@
 
 Run by hand against a loaded database (read-only):
 
-    GRIDMAP_VAR_DIR=/work/team/analysis-var .venv/bin/python bench/scorecard.py [--repeat 5]
+    GRIDMAP_VAR_DIR=var-bench .venv/bin/python bench/scorecard.py [--repeat 5]
 
 Each indicator's SQL runs ``--repeat`` times; the table shows the median and the worst run and
 how many rows the query reads (communities, dwellings); then the full ranking

@@ -1,13 +1,13 @@
 """Tile and items benchmark: raw SQL floor, gridmap cold and warm, tipg — one table, with ratios.
 
-Run by hand (not a test), under the heavy-work lock, against a database holding the demo data
+Run by hand (not a test), on an otherwise idle machine, against a database holding the demo data
 with 1,000,000 incidents::
 
-    export GRIDMAP_VAR_DIR=/work/team/bench-var
+    export GRIDMAP_VAR_DIR=var-bench
     gridmap db start && gridmap db migrate
     gridmap demo load --incidents 1000000            # once
-    python3 -m venv /work/team/tipg-venv && /work/team/tipg-venv/bin/pip install tipg==1.6.1
-    flock /work/team/heavy.lock .venv/bin/python bench/tiles.py
+    python3 -m venv .venv-tipg && .venv-tipg/bin/pip install tipg==1.6.1
+    .venv/bin/python bench/tiles.py
 
 A fixed list of 300 tiles z8–16 (weighted like a map session, 75 % centred where incidents
 are) is fetched from each server for each layer at concurrency 1, 8 and 32 over keep-alive
@@ -388,7 +388,7 @@ def completeness(want: list[int], bodies: list[bytes], tiles) -> tuple[int, str]
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--dsn", help="PostGIS DSN (default: the local cluster of GRIDMAP_VAR_DIR)")
-    ap.add_argument("--tipg-python", default="/work/team/tipg-venv/bin/python")
+    ap.add_argument("--tipg-python", default=".venv-tipg/bin/python")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--concurrency", default="1,8,32")
     ap.add_argument("--layers", default=",".join(LAYERS))

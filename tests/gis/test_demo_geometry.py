@@ -12,14 +12,7 @@ from gis.demo import geometry as G
 from gis.demo import seeds as S
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = next(
-    (
-        p
-        for p in (ROOT / "data" / "ledu", Path("/work/shared/data/ledu"))
-        if (p / "ledu_divisions_nbs2023.csv").exists()
-    ),
-    ROOT / "data" / "ledu",
-)
+DATA = ROOT / "data" / "ledu"
 CITY = {S.NIANBO, S.GANGGOU}
 
 
