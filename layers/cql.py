@@ -16,6 +16,7 @@ from pygeofilter.backends.sqlalchemy.evaluate import to_filter
 from sqlalchemy.dialects import postgresql
 
 from gis.errors import InvalidInput
+from gis.exchange.filters import RowFilter, catalogue_filter, catalogue_layer
 from layers.spec import LayerSpec, Prop
 
 LANGS = ("cql2-text", "cql2-json")
@@ -163,3 +164,19 @@ def to_sql(tree: Any, *, spec: LayerSpec, personal: bool) -> tuple[str, dict[str
     for k in sorted(compiled.params, key=len, reverse=True):
         sql = sql.replace(f"%({k})s", f"%(cql_{k})s")
     return sql, params
+
+
+def export_filter(
+    layer: str, text: str | None, lang: str | None, *, personal: bool
+) -> RowFilter | None:
+    """A CQL2 filter on an export layer, checked against its catalogue spec (400 naming
+    ``layer``, ``filter`` or ``filter-lang``); None without a filter."""
+    if text is None:
+        if lang is not None and lang not in LANGS:
+            parse("", lang=lang)  # names filter-lang
+        return None
+    from layers import registry
+
+    spec = registry.get(catalogue_layer(layer), field="layer")
+    condition = to_sql(parse(text, lang=lang), spec=spec, personal=personal)
+    return catalogue_filter(layer=layer, spec=spec, condition=condition, personal=personal)

@@ -15,9 +15,6 @@ from api.security import PrincipalDep, allow
 from gis.errors import InvalidInput, TooLarge
 from gis.exchange.export import (
     ExportQuery,
-    RowFilter,
-    catalogue_filter,
-    catalogue_layer,
     export_layer,
     parse_bbox,
     parse_datetime,
@@ -25,7 +22,7 @@ from gis.exchange.export import (
 from gis.exchange.importer import ImportRequest, run_import
 from gis.exchange.readers import DEFAULT_MAX_BYTES, FORMATS
 from gis.exchange.runs import list_imports
-from layers import cql, registry
+from layers import cql
 
 router = APIRouter(prefix="/exchange", tags=["exchange"])
 CHUNK = 1 << 20
@@ -136,7 +133,7 @@ def get_export(
     ``projects``, incidents for ``cases``), as on the OGC items.
     """
     start, end = parse_datetime(datetime)
-    row_filter = compile_filter(layer, filter_, filter_lang, personal=principal.sees_personal)
+    row_filter = cql.export_filter(layer, filter_, filter_lang, personal=principal.sees_personal)
     result = export_layer(
         session=session,
         query=ExportQuery(
@@ -158,17 +155,3 @@ def get_export(
             "X-Feature-Count": str(result.count),
         },
     )
-
-
-def compile_filter(
-    layer: str, text: str | None, lang: str | None, *, personal: bool
-) -> RowFilter | None:
-    """A CQL2 filter on an export layer, checked against its catalogue spec (400 naming
-    ``layer``, ``filter`` or ``filter-lang``); None without a filter."""
-    if text is None:
-        if lang is not None and lang not in cql.LANGS:
-            cql.parse("", lang=lang)  # names filter-lang
-        return None
-    spec = registry.get(catalogue_layer(layer), field="layer")
-    condition = cql.to_sql(cql.parse(text, lang=lang), spec=spec, personal=personal)
-    return catalogue_filter(layer=layer, spec=spec, condition=condition, personal=personal)

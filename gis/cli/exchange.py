@@ -143,20 +143,11 @@ def register(app: typer.Typer) -> None:
         }
         fmt = fmt or ext.get(output.suffix.lower(), "")
         start, end = parse_datetime(datetime_)
-        row_filter = None
-        if filter_ is not None:
-            # The command line, like the API, sits above ``layers``: the filter is checked
-            # against the layer catalogue's queryables and compiled there.
-            from gis.exchange.export import catalogue_filter, catalogue_layer
-            from layers import cql, registry
+        # The command line, like the API, sits above ``layers``: the filter is checked
+        # against the layer catalogue's queryables and compiled there.
+        from layers import cql
 
-            spec = registry.get(catalogue_layer(layer), field="layer")
-            condition = cql.to_sql(
-                cql.parse(filter_, lang=filter_lang), spec=spec, personal=personal
-            )
-            row_filter = catalogue_filter(
-                layer=layer, spec=spec, condition=condition, personal=personal
-            )
+        row_filter = cql.export_filter(layer, filter_, filter_lang, personal=personal)
         query = ExportQuery(
             layer=layer,
             format=fmt,

@@ -10,13 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from gis.errors import InvalidInput
-from gis.exchange.export import (
-    ExportQuery,
-    RowFilter,
-    catalogue_filter,
-    catalogue_layer,
-    read_layer,
-)
+from gis.exchange.export import ExportQuery, read_layer
+from gis.exchange.filters import RowFilter, catalogue_filter, catalogue_layer
 from layers import cql, registry
 from tests.gis.exchange.conftest import COMMUNITY
 from tests.gis.test_cli import gridmap
