@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
@@ -28,6 +28,9 @@ from starlette.concurrency import run_in_threadpool
 
 from gis.accounts.models import ROLES as ACCOUNT_ROLES
 from gis.errors import Forbidden, NotAuthenticated
+
+if TYPE_CHECKING:
+    from gis.accounts.tokens import AccessClaims
 
 ROLES = ACCOUNT_ROLES
 PERSONAL_ROLES = frozenset({"admin", "commander", "supervisor", "field_staff", "handler"})
@@ -147,10 +150,13 @@ def user_cache(request: Request) -> UserCache:
     return cache  # type: ignore[no-any-return]
 
 
-def _from_token(request: Request, token: str) -> Principal:
+def _claims(request: Request, token: str) -> AccessClaims:
     from gis.accounts.tokens import decode_access_token
 
-    claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
+    return decode_access_token(token, secret=request.app.state.settings.secret_key)
+
+
+def _from_token(request: Request, claims: AccessClaims) -> Principal:
     entry = user_cache(request).get(request, claims.username)
     if entry.found is None:
         raise NotAuthenticated("账户不存在 (account no longer exists)")
@@ -197,14 +203,16 @@ def _from_test_headers(request: Request, user: str) -> Principal:
     )
 
 
-def _resolve(request: Request, token: str | None, api_key: str | None) -> Principal:
+def _resolve(
+    request: Request, token: str | None, api_key: str | None, claims: AccessClaims | None = None
+) -> Principal:
     found = getattr(request.state, "principal", None)
     if found is not None:
         return found  # type: ignore[no-any-return]
     settings = request.app.state.settings
     user = request.headers.get("x-gridmap-user")
     if token:
-        principal = _from_token(request, token)
+        principal = _from_token(request, claims or _claims(request, token))
     elif api_key:
         principal = _from_api_key(request, api_key)
     elif user and settings.env == "test":
@@ -215,22 +223,17 @@ def _resolve(request: Request, token: str | None, api_key: str | None) -> Princi
     return principal
 
 
-def _needs_database(request: Request, token: str | None, api_key: str | None) -> bool:
-    """Whether resolving the caller reads the database (an API key, or a token whose
-    account is not in the cache); everything else is CPU-only and runs on the event loop."""
-    if getattr(request.state, "principal", None) is not None:
-        return False
-    if token:
-        from gis.accounts.tokens import decode_access_token
-
-        claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
-        return not user_cache(request).peek(claims.username)
-    return bool(api_key)
-
-
 async def _resolve_async(request: Request, token: str | None, api_key: str | None) -> Principal:
-    if _needs_database(request, token, api_key):
-        return await run_in_threadpool(_resolve, request, token, api_key)
+    """:func:`_resolve` on the event loop; in the thread pool only when it reads the database
+    (an API key, or a token whose account is not in the cache). The token is decoded once."""
+    if getattr(request.state, "principal", None) is None:
+        if token:
+            claims = _claims(request, token)
+            if not user_cache(request).peek(claims.username):
+                return await run_in_threadpool(_resolve, request, token, api_key, claims)
+            return _resolve(request, token, api_key, claims)
+        if api_key:
+            return await run_in_threadpool(_resolve, request, token, api_key)
     return _resolve(request, token, api_key)
 
 
