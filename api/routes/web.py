@@ -163,8 +163,9 @@ class _Static(StaticFiles):
         return response
 
 
-def _render(name: str) -> str:
-    """A shell file with ``{{vendor:alias}}`` and ``{{build}}`` filled in."""
+def _render(name: str, build: str | None = None) -> str:
+    """A shell file with ``{{vendor:alias}}`` and ``{{build}}`` (``build_id()`` unless given)
+    filled in."""
     text = (WEB_ROOT / name).read_text(encoding="utf-8")
     for alias, url in vendor_urls().items():
         text = text.replace("{{vendor:" + alias + "}}", url)
@@ -174,7 +175,7 @@ def _render(name: str) -> str:
         text = text.replace("{{modulepreload}}", links)
     if "{{precache}}" in text:
         text = text.replace("{{precache}}", json.dumps(precache_list()))
-    return text.replace("{{build}}", build_id())
+    return text.replace("{{build}}", build or build_id())
 
 
 # The desktop's default view: its modules are preloaded with the shell (the others on demand).
@@ -271,11 +272,12 @@ def index(request: Request, web_settings: WebSettingsDep) -> Response:
     The start-up configuration is written into the page (a JSON data block), so the page does
     not wait for a separate ``/app-config.json`` round trip before it can draw the map.
     """
+    build = build_id()  # one walk of the static files per page, shared by shell and config
     try:
-        text = _render("index.html")
+        text = _render("index.html", build)
     except FileNotFoundError:
         raise _not_found("index.html") from None
-    payload = json.dumps(config_payload(request, web_settings), ensure_ascii=False)
+    payload = json.dumps(config_payload(request, web_settings, build), ensure_ascii=False)
     # Safe inside <script type="application/json">: no "</script>" or "<!--" can appear.
     text = text.replace("{{config}}", payload.replace("<", "\\u003c"))
     return Response(
@@ -307,8 +309,11 @@ def app_config(request: Request, web_settings: WebSettingsDep) -> JSONResponse:
     )
 
 
-def config_payload(request: Request, web_settings: WebSettings) -> dict[str, object]:
-    """Vendor URLs, build id, optional basemaps, API routes, taxonomy and view modules."""
+def config_payload(
+    request: Request, web_settings: WebSettings, build: str | None = None
+) -> dict[str, object]:
+    """Vendor URLs, build id (``build_id()`` unless given), optional basemaps, API routes,
+    taxonomy and view modules."""
     paths = request.app.openapi().get("paths", {})  # built once, then cached by FastAPI
     routes = sorted(f"{m.upper()} {path}" for path, ops in paths.items() for m in ops)
     basemaps = []
@@ -317,7 +322,7 @@ def config_payload(request: Request, web_settings: WebSettings) -> dict[str, obj
     if web_settings.amap:
         basemaps.append({"id": "amap", "crs": "gcj02"})
     return {
-        "build": build_id(),
+        "build": build or build_id(),
         "env": request.app.state.settings.env,
         "vendor": vendor_urls(),
         "basemaps": basemaps,
