@@ -130,15 +130,20 @@ def checked_point(
     Unprocessable
         A latitude beyond ±90 that is inside the district once lon/lat are swapped.
     """
-    if (
+    if swap_suspect(lon, lat) and _inside(bind, lat, lon):
+        raise outside_error(bind, lon, lat)
+    return to_storage_crs(lon, lat, crs)
+
+
+def swap_suspect(lon: float, lat: float) -> bool:
+    """A latitude beyond ±90 that would be a longitude, with a longitude that would be a
+    latitude: the pair may be swapped (:func:`checked_point` asks the database)."""
+    return (
         isinstance(lat, int | float)
         and isinstance(lon, int | float)
         and 90 < abs(lat) <= 180
         and -90 <= lon <= 90
-        and _inside(bind, lat, lon)
-    ):
-        raise outside_error(bind, lon, lat)
-    return to_storage_crs(lon, lat, crs)
+    )
 
 
 def _inside(bind: Session | Connection, lon: float, lat: float) -> bool:
@@ -148,10 +153,12 @@ def _inside(bind: Session | Connection, lon: float, lat: float) -> bool:
 def outside_error(bind: Session | Connection, lon: float, lat: float) -> Unprocessable:
     """The error for a point outside the district, noticing swapped coordinates."""
     swapped = -90 <= lon <= 90 and bool(bind.execute(INSIDE_SQL, {"lon": lat, "lat": lon}).scalar())
-    return _outside(lon, lat, swapped)
+    return outside_message(lon, lat, swapped=swapped)
 
 
-def _outside(lon: float, lat: float, swapped: bool) -> Unprocessable:
+def outside_message(lon: float, lat: float, *, swapped: bool) -> Unprocessable:
+    """The error for a point outside the district, once it is known whether swapping
+    lon/lat would put it inside."""
     if swapped:
         return Unprocessable(
             f"坐标似乎颠倒了 (lon/lat look swapped): ({lon}, {lat}) is outside 乐都区 but "
@@ -186,7 +193,7 @@ class BatchLocations:
         x, y = float(self.lon[i]), float(self.lat[i])
         g = int(self.grid[i])
         if g < 0:
-            return _outside(x, y, bool(self.swapped[i]))
+            return outside_message(x, y, swapped=bool(self.swapped[i]))
         return Location(x, y, *self.grids[g])
 
 

@@ -1,7 +1,8 @@
 """Point lookups as the API serves them: the location plus the grid's responsible staff.
 
 Staff names and phones are personal information: with ``personal=False`` only the roles
-are given.
+are given. :func:`locate_point_async` answers exactly as :func:`locate_point`, with the same
+statements run on the event loop (:mod:`gis.pg`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,22 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import psycopg2 as pg_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.errors import Unprocessable
-from gis.spatial.locate import Location, checked_point, locate_array, outside_error
+from gis.pg import AsyncPool
+from gis.spatial.locate import (
+    INSIDE_SQL,
+    Location,
+    checked_point,
+    locate_array,
+    outside_error,
+    outside_message,
+    swap_suspect,
+    to_storage_crs,
+)
 
 #: The location and the grid's staff in one round trip (the single-point API answer).
 LOCATE_STAFF_SQL = sa.text("""
@@ -33,6 +45,15 @@ STAFF_SQL = sa.text("""
     SELECT grid_code, role, person_name, phone FROM grid_staff
     WHERE grid_code = ANY (:codes) ORDER BY grid_code, role, id
 """)
+
+
+def _driver_sql(stmt: sa.TextClause) -> str:
+    """``stmt`` as psycopg2 takes it (``%(name)s`` parameters): one text for both paths."""
+    return str(stmt.compile(dialect=pg_dialect.dialect()))
+
+
+LOCATE_STAFF_PG = _driver_sql(LOCATE_STAFF_SQL)
+INSIDE_PG = _driver_sql(INSIDE_SQL)
 ROLE_NAMES = {"leader": "网格长", "worker": "网格员"}
 GRID_KEYS = (
     "township_code",
@@ -72,6 +93,55 @@ def locate_point(
     row = bind.execute(LOCATE_STAFF_SQL, {"lon": x, "lat": y}).first()
     if row is None:
         raise outside_error(bind, x, y)
+    return _located(x, y, tuple(row), personal=personal)
+
+
+async def locate_point_async(
+    *, pool: AsyncPool, lon: float, lat: float, crs: str, personal: bool
+) -> dict[str, Any]:
+    """:func:`locate_point` on the event loop: the same checks, statements and answer.
+
+    Parameters
+    ----------
+    pool
+        Asynchronous connections to the database (autocommit: one round trip per statement).
+    lon, lat
+        The point in ``crs``.
+    crs
+        ``wgs84`` (default), ``cgcs2000``, ``gcj02`` or ``bd09``.
+    personal
+        Whether staff names and phones are included.
+
+    Returns
+    -------
+    dict
+        The :class:`gis.spatial.locate.Location` fields and ``staff``.
+
+    Raises
+    ------
+    InvalidInput, Unprocessable
+        As :func:`gis.spatial.locate.locate`.
+    Unavailable
+        The database cannot be reached (a lost connection is replaced once first).
+    """
+    # The rare paths (a latitude beyond ±90, a point outside) ask district_pieces, as
+    # checked_point and outside_error do.
+    if swap_suspect(lon, lat) and await _inside(pool, lon=lat, lat=lon):
+        raise outside_message(lon, lat, swapped=True)
+    x, y = to_storage_crs(lon, lat, crs)
+    row = await pool.fetchone(LOCATE_STAFF_PG, {"lon": x, "lat": y})
+    if not row:
+        swapped = -90 <= x <= 90 and await _inside(pool, lon=y, lat=x)
+        raise outside_message(x, y, swapped=swapped)
+    return _located(x, y, row, personal=personal)
+
+
+async def _inside(pool: AsyncPool, *, lon: float, lat: float) -> bool:
+    row = await pool.fetchone(INSIDE_PG, {"lon": lon, "lat": lat})
+    return bool(row and row[0])
+
+
+def _located(x: float, y: float, row: tuple[Any, ...], *, personal: bool) -> dict[str, Any]:
     out = {**asdict(Location(x, y, *row[:6]))}
     out["staff"] = [_staff_item(*s, personal=personal) for s in row[6] or ()]
     return out

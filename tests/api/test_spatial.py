@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -273,3 +275,61 @@ def test_openapi_documents_the_routes(client) -> None:  # type: ignore[no-untype
         "/api/v1/stats/choropleth",
     ):
         assert p in paths
+
+
+def _terminate_locate_connections(engine) -> int:  # type: ignore[no-untyped-def]
+    """Terminate the lookup pool's backends and wait until they are gone; how many there were.
+
+    A connection of its own: in a transaction ``pg_stat_activity`` is a snapshot.
+    """
+    find = sa.text(
+        "SELECT pid FROM pg_stat_activity "
+        "WHERE application_name = 'gridmap-locate' AND datname = current_database()"
+    )
+    with engine.connect() as conn:
+        pids = conn.execute(find).scalars().all()
+        conn.execute(sa.text("SELECT pg_terminate_backend(p) FROM unnest(:p) p"), {"p": pids})
+        conn.commit()
+    for _ in range(200):
+        with engine.connect() as conn:
+            if not set(conn.execute(find).scalars()) & set(pids):
+                return len(pids)
+        time.sleep(0.01)
+    raise AssertionError(f"backends {pids} still there")
+
+
+def test_locate_after_lost_connections(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gis.cluster import free_port
+    from gis.pg import dsn_of
+
+    params = {"lon": SEAT[0], "lat": SEAT[1]}
+    first = client.get("/api/v1/locate", params=params, headers=COMMANDER)
+    assert first.status_code == 200 and first.json()["staff"][0]["phone"]
+    assert _terminate_locate_connections(client.app.state.engine) >= 1
+    # the idle connection is dead: it is replaced and the answer is the same
+    again = client.get("/api/v1/locate", params=params, headers=COMMANDER)
+    assert again.status_code == 200 and again.json() == first.json()
+    # lost, and no new connection can be opened: 503 naming the database, not a 500
+    assert _terminate_locate_connections(client.app.state.engine) >= 1
+    pool = client.app.state.locate_pool
+    monkeypatch.setattr(pool, "dsn", dsn_of(client.app.state.engine.url.set(port=free_port())))
+    down = client.get("/api/v1/locate", params=params, headers=COMMANDER)
+    assert down.status_code == 503, down.text
+    assert down.json()["error"] == "unavailable" and down.json()["field"] == "database"
+    monkeypatch.undo()
+    back = client.get("/api/v1/locate", params=params, headers=COMMANDER)
+    assert back.status_code == 200 and back.json() == first.json()
+
+
+def test_locate_route_answers_as_the_lookup(client, db) -> None:  # type: ignore[no-untyped-def]
+    from gis.spatial.lookup import locate_point
+
+    rows = db.execute(
+        sa.text("SELECT ST_X(geom), ST_Y(geom) FROM residences ORDER BY id LIMIT 5")
+    ).all()
+    for x, y in [SEAT, *((float(a) + 0.0002, float(b)) for a, b in rows)]:
+        for headers, personal in ((COMMANDER, True), (VIEWER, False), ({}, False)):
+            r = client.get("/api/v1/locate", params={"lon": x, "lat": y}, headers=headers)
+            assert r.status_code == 200, r.text
+            want = locate_point(db, lon=x, lat=y, crs="wgs84", personal=personal)
+            assert list(r.json()) == list(want) and r.json() == want

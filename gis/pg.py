@@ -1,0 +1,164 @@
+"""Non-blocking PostgreSQL queries on the event loop (psycopg2's asynchronous connections).
+
+Tile requests and single-point lookups spend most of their life waiting for one statement;
+running it on the event loop spares a thread hand-off and a pool check-out per request.
+Connections are kept in a small idle list: no queue or lock is bound to an event loop, so one
+pool serves whichever loop runs the app. Asynchronous connections are always in autocommit
+mode: one statement is one round trip, with no BEGIN/ROLLBACK around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions as ext
+
+from gis.errors import Unavailable
+
+
+async def _wait(conn: Any) -> None:
+    """Drive ``conn.poll()`` until the pending operation completes."""
+    loop = asyncio.get_running_loop()
+    while True:
+        state = conn.poll()
+        if state == ext.POLL_OK:
+            return
+        fut: asyncio.Future[None] = loop.create_future()
+
+        def ready(fut: asyncio.Future[None] = fut) -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        fd = conn.fileno()
+        if state == ext.POLL_READ:
+            loop.add_reader(fd, ready)
+            try:
+                await fut
+            finally:
+                loop.remove_reader(fd)
+        elif state == ext.POLL_WRITE:
+            loop.add_writer(fd, ready)
+            try:
+                await fut
+            finally:
+                loop.remove_writer(fd)
+        else:  # pragma: no cover - psycopg2 documents no other state
+            raise psycopg2.OperationalError(f"unexpected poll state {state}")
+
+
+class AsyncPool:
+    """Up to ``idle`` idle connections kept; more are opened while the load needs them,
+    never more than ``limit`` at once.
+
+    A connection found lost (server restarted, backend terminated) is replaced once per
+    statement; the idle ones are dropped with it, as they are very likely lost too. When the
+    replacement cannot be opened or is lost as well, the statement raises
+    :class:`gis.errors.Unavailable` (503).
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        idle: int = 10,
+        limit: int = 64,
+        application_name: str = "gridmap-tiles",
+    ) -> None:
+        self.dsn = dsn
+        self.idle = idle
+        self.limit = limit
+        self.application_name = application_name
+        self._free: list[Any] = []
+        self._open = 0
+
+    async def _connect(self) -> Any:
+        conn = psycopg2.connect(
+            self.dsn, async_=True, connect_timeout=5, application_name=self.application_name
+        )
+        try:
+            await _wait(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def _acquire(self) -> Any:
+        while True:
+            while self._free:
+                conn = self._free.pop()
+                if not conn.closed:
+                    return conn
+                self._open -= 1
+            if self._open < self.limit:
+                self._open += 1
+                try:
+                    return await self._connect()
+                except BaseException:
+                    self._open -= 1
+                    raise
+            await asyncio.sleep(0.002)
+
+    def _release(self, conn: Any, *, broken: bool) -> None:
+        if broken or conn.closed or len(self._free) >= self.idle:
+            with contextlib.suppress(Exception):
+                conn.close()
+            self._open -= 1
+        else:
+            self._free.append(conn)
+
+    def _drop_idle(self) -> None:
+        for conn in self._free:
+            with contextlib.suppress(Exception):
+                conn.close()
+            self._open -= 1
+        self._free.clear()
+
+    async def fetchone(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...]:
+        """The first row of ``sql`` (``()`` when there is none).
+
+        Raises
+        ------
+        Unavailable
+            The server cannot be reached, or the connection was lost twice.
+        """
+        for attempt in (1, 2):
+            try:
+                conn = await self._acquire()
+            except psycopg2.OperationalError as exc:  # cannot connect: down or restarting
+                raise Unavailable(
+                    "数据库暂不可用 (database unavailable)", field="database"
+                ) from exc
+            broken = True
+            try:
+                cur = conn.cursor()
+                cur.execute(sql, params)
+                await _wait(conn)
+                row = cur.fetchone()
+                cur.close()
+                broken = False
+                return tuple(row) if row is not None else ()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                if not conn.closed:
+                    raise  # the statement failed (e.g. a timeout); the connection is fine
+                self._drop_idle()
+                if attempt == 2:  # lost twice: the server is down or restarting
+                    raise Unavailable(
+                        "数据库暂不可用 (database unavailable)", field="database"
+                    ) from exc
+            finally:
+                # a cancelled request leaves the connection mid-statement: close it
+                self._release(conn, broken=broken)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the idle connections (those in use are closed when they come back)."""
+        self._drop_idle()
+
+
+def dsn_of(engine_url: Any) -> str:
+    """A libpq DSN from a SQLAlchemy URL (``postgresql+psycopg2://…``)."""
+    url = engine_url.set(drivername="postgresql")
+    return str(url.render_as_string(hide_password=False))
