@@ -4,13 +4,15 @@ Tile requests and single-point lookups spend most of their life waiting for one 
 running it on the event loop spares a thread hand-off and a pool check-out per request.
 Connections are kept in a small idle list: no queue or lock is bound to an event loop, so one
 pool serves whichever loop runs the app. Asynchronous connections are always in autocommit
-mode: one statement is one round trip, with no BEGIN/ROLLBACK around it.
+mode: one statement is one round trip, with no BEGIN/ROLLBACK around it. A hot statement can
+be :class:`Prepared`: each connection parses and plans it once, on first use.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from typing import Any
 
 import psycopg2
@@ -49,6 +51,38 @@ async def _wait(conn: Any) -> None:
             raise psycopg2.OperationalError(f"unexpected poll state {state}")
 
 
+class Prepared:
+    """A statement each connection prepares on first use (parsed and planned once there).
+
+    ``sql`` has psycopg2's ``%(name)s`` placeholders; ``types`` names each parameter's SQL
+    type, in the order of the prepared statement's ``$1, $2, …``. The first use on a
+    connection sends ``PREPARE`` and ``EXECUTE`` in one round trip, later uses ``EXECUTE``.
+    """
+
+    def __init__(self, name: str, sql: str, types: dict[str, str]) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"not a statement name: {name!r}")
+        body = sql
+        for i, param in enumerate(types, 1):
+            body = body.replace(f"%({param})s", f"${i}")
+        if "%(" in body:
+            raise ValueError(f"a parameter of {name} has no type: {body}")
+        args = ", ".join(f"%({param})s" for param in types)
+        self.name = name
+        self.execute = f"EXECUTE {name}({args})"
+        self.prepare_and_execute = (
+            f"PREPARE {name}({', '.join(types.values())}) AS {body.strip()};\n{self.execute}"
+        )
+
+
+class _Connection(ext.connection):  # type: ignore[misc]
+    """A connection that remembers the statements it has prepared."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared: set[str] = set()
+
+
 class AsyncPool:
     """Up to ``idle`` idle connections kept; more are opened while the load needs them,
     never more than ``limit`` at once.
@@ -76,7 +110,11 @@ class AsyncPool:
 
     async def _connect(self) -> Any:
         conn = psycopg2.connect(
-            self.dsn, async_=True, connect_timeout=5, application_name=self.application_name
+            self.dsn,
+            async_=True,
+            connect_timeout=5,
+            application_name=self.application_name,
+            connection_factory=_Connection,
         )
         try:
             await _wait(conn)
@@ -116,7 +154,9 @@ class AsyncPool:
             self._open -= 1
         self._free.clear()
 
-    async def fetchone(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    async def fetchone(
+        self, sql: str | Prepared, params: dict[str, Any] | None = None
+    ) -> tuple[Any, ...]:
         """The first row of ``sql`` (``()`` when there is none).
 
         Raises
@@ -134,8 +174,14 @@ class AsyncPool:
             broken = True
             try:
                 cur = conn.cursor()
-                cur.execute(sql, params)
-                await _wait(conn)
+                if isinstance(sql, Prepared):
+                    ready = sql.name in conn.prepared
+                    cur.execute(sql.execute if ready else sql.prepare_and_execute, params)
+                    await _wait(conn)
+                    conn.prepared.add(sql.name)
+                else:
+                    cur.execute(sql, params)
+                    await _wait(conn)
                 row = cur.fetchone()
                 cur.close()
                 broken = False

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.errors import Unprocessable
-from gis.pg import AsyncPool
+from gis.pg import AsyncPool, Prepared
 from gis.spatial.locate import (
     INSIDE_SQL,
     Location,
@@ -52,7 +52,12 @@ def _driver_sql(stmt: sa.TextClause) -> str:
     return str(stmt.compile(dialect=pg_dialect.dialect()))
 
 
-LOCATE_STAFF_PG = _driver_sql(LOCATE_STAFF_SQL)
+#: The single-point statement, parsed and planned once per asynchronous connection.
+LOCATE_STAFF_PREPARED = Prepared(
+    "gridmap_locate_staff",
+    _driver_sql(LOCATE_STAFF_SQL),
+    {"lon": "double precision", "lat": "double precision"},
+)
 INSIDE_PG = _driver_sql(INSIDE_SQL)
 ROLE_NAMES = {"leader": "网格长", "worker": "网格员"}
 GRID_KEYS = (
@@ -129,7 +134,7 @@ async def locate_point_async(
     if swap_suspect(lon, lat) and await _inside(pool, lon=lat, lat=lon):
         raise outside_message(lon, lat, swapped=True)
     x, y = to_storage_crs(lon, lat, crs)
-    row = await pool.fetchone(LOCATE_STAFF_PG, {"lon": x, "lat": y})
+    row = await pool.fetchone(LOCATE_STAFF_PREPARED, {"lon": x, "lat": y})
     if not row:
         swapped = -90 <= x <= 90 and await _inside(pool, lon=y, lat=x)
         raise outside_message(x, y, swapped=swapped)

@@ -157,3 +157,21 @@ def test_database_unreachable_is_unavailable(engine: Engine, pool: AsyncPool) ->
             locate_point_async(pool=pool, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=False)
         )
     assert e.value.field == "database" and pool._open == 0
+
+
+def test_statement_prepared_once_per_connection(engine: Engine, pool: AsyncPool) -> None:
+    count = "SELECT count(*) FROM pg_prepared_statements WHERE name = 'gridmap_locate_staff'"
+
+    async def go() -> tuple[Any, ...]:
+        before = await pool.fetchone(count)
+        answers = [
+            await locate_point_async(pool=pool, lon=x, lat=y, crs="wgs84", personal=True)
+            for x, y in (SEAT, (SEAT[0] + 0.001, SEAT[1]), SEAT)
+        ]
+        after = await pool.fetchone(count)
+        return before[0], after[0], answers, pool._open
+
+    before, after, answers, n_open = asyncio.run(go())
+    assert (before, after, n_open) == (0, 1, 1)  # one connection, prepared on first use
+    want = _sync(engine, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=True)
+    assert answers[0] == answers[2] == want
