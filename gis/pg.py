@@ -162,7 +162,8 @@ class AsyncPool:
         Raises
         ------
         Unavailable
-            The server cannot be reached, or the connection was lost twice.
+            The server cannot be reached, the connection was lost twice, or the server gave
+            up on the statement (an ``OperationalError``: cancelled, timed out …).
         """
         for attempt in (1, 2):
             try:
@@ -187,13 +188,17 @@ class AsyncPool:
                 broken = False
                 return tuple(row) if row is not None else ()
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-                if not conn.closed:
-                    raise  # the statement failed (e.g. a timeout); the connection is fine
-                self._drop_idle()
-                if attempt == 2:  # lost twice: the server is down or restarting
-                    raise Unavailable(
-                        "数据库暂不可用 (database unavailable)", field="database"
-                    ) from exc
+                if conn.closed:  # lost: the server restarted or the backend was terminated
+                    self._drop_idle()
+                    if attempt == 1:
+                        continue
+                elif not isinstance(exc, psycopg2.OperationalError):
+                    raise
+                # lost twice (down or restarting), or the server gave up on the statement
+                # (cancelled, timed out, shutting down): as the session paths answer, a 503
+                raise Unavailable(
+                    "数据库暂不可用 (database unavailable)", field="database"
+                ) from exc
             finally:
                 # a cancelled request leaves the connection mid-statement: close it
                 self._release(conn, broken=broken)

@@ -175,3 +175,14 @@ def test_statement_prepared_once_per_connection(engine: Engine, pool: AsyncPool)
     assert (before, after, n_open) == (0, 1, 1)  # one connection, prepared on first use
     want = _sync(engine, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=True)
     assert answers[0] == answers[2] == want
+
+
+def test_statement_given_up_by_the_server_is_unavailable(pool: AsyncPool) -> None:
+    async def go() -> None:
+        await pool.fetchone("SET statement_timeout = 50; SELECT pg_sleep(2)")
+
+    with pytest.raises(Unavailable) as e:
+        asyncio.run(go())
+    assert e.value.field == "database" and "cancel" in str(e.value.__cause__)
+    assert pool._open == 0  # the connection with the changed setting is not kept
+    assert asyncio.run(pool.fetchone("SELECT current_setting('statement_timeout')")) == ("0",)
