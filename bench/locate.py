@@ -15,6 +15,7 @@ report from).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -35,8 +36,10 @@ sys.path.insert(0, str(ROOT))
 from gis.cluster import free_port  # noqa: E402
 from gis.db import make_engine, resolve_url  # noqa: E402
 from gis.errors import GridmapError  # noqa: E402
+from gis.pg import AsyncPool, dsn_of  # noqa: E402
 from gis.settings import get_settings  # noqa: E402
 from gis.spatial.locate import LOCATE_SQL, locate, locate_many  # noqa: E402
+from gis.spatial.lookup import locate_point_async  # noqa: E402
 
 HEADERS = {"X-Gridmap-User": "bench", "X-Gridmap-Role": "commander"}
 #: A public route with no database work: the cost of the HTTP stack alone.
@@ -176,6 +179,23 @@ def http_rows(
     return rows
 
 
+async def async_lookups(engine: sa.Engine, pts: np.ndarray) -> list[float]:
+    """The single-point lookup as the route runs it: one pooled asynchronous connection."""
+    pool = AsyncPool(dsn_of(engine.url), idle=1, limit=1, application_name="gridmap-bench")
+    out = []
+    try:
+        for x, y in pts:
+            t = time.perf_counter()
+            with contextlib.suppress(GridmapError):
+                await locate_point_async(
+                    pool=pool, lon=float(x), lat=float(y), crs="wgs84", personal=True
+                )
+            out.append((time.perf_counter() - t) * 1000)
+    finally:
+        pool.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--database-url", default=None)
@@ -214,6 +234,12 @@ def main() -> None:
                 locate(conn, lon=float(x), lat=float(y))
             fn_ms.append((time.perf_counter() - t) * 1000)
         rows.append(("locate() in-process incl. round trip, ms", pct(fn_ms)))
+        rows.append(
+            (
+                "locate_point_async() in-process (event loop, as GET /locate), ms",
+                pct(asyncio.run(async_lookups(engine, pts[: args.single]))),
+            )
+        )
         b_ms = []
         for i in range(args.batches):
             chunk = pts[: args.batch] if i == 0 else points(engine, args.batch, seed=i + 10)
