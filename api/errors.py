@@ -76,8 +76,13 @@ def install(app: FastAPI) -> None:
     async def _database_down(_: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
         return JSONResponse(
-            {"error": "unavailable", "message": "数据库暂不可用，请稍后重试 (database unavailable, "
-             "retry shortly)"}, status_code=503, headers={"Retry-After": "5"})
+            {
+                "error": "unavailable",
+                "message": "数据库暂不可用，请稍后重试 (database unavailable, retry shortly)",
+            },
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

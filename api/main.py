@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,6 +30,7 @@ from api.routes import (
     users,
     web,
 )
+from api.tilepath import TilePath
 from gis.db import make_engine, make_sessionmaker, resolve_url
 from gis.logs import request_id, setup_logging
 from gis.settings import Settings, get_settings
@@ -71,7 +72,7 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex[:16]
+        rid = Headers(scope=scope).get("x-request-id") or os.urandom(8).hex()
         token = request_id.set(rid)
 
         async def send_with_id(message: Message) -> None:
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         setup = getattr(module, "setup", None)
         if setup is not None:
             setup(app)
+    app.add_middleware(TilePath)  # outermost: cached tiles skip the framework
     app.state.startup_hooks.append(_build_openapi)
     return app
 

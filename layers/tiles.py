@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from dataclasses import dataclass
 
@@ -66,6 +67,7 @@ class TileService:
     def __init__(self, *, engine: Engine, cache_bytes: int, pool_size: int = 10) -> None:
         self.engine = engine
         self.cache = TileCache(cache_bytes)
+        self.gzip_cache = TileCache(cache_bytes // 4)  # by ETag: each tile compressed once
         self.versions = VersionReader(engine)  # for synchronous callers (feature pages)
         limit = max(16, 2 * pool_size)  # connections are kept: a new one plans slowly
         self.pool = AsyncPool(dsn_of(engine.url), idle=limit, limit=limit)
@@ -115,6 +117,14 @@ class TileService:
         data = bytes(data or b"")
         self.cache.put(key, Entry(versions, data, etag))
         return TileResult(data, etag)
+
+    def gzipped(self, result: TileResult) -> bytes:
+        """The tile's bytes gzip-compressed, compressed once per ETag (per content)."""
+        entry = self.gzip_cache.get(result.etag, ())
+        if entry is None:
+            entry = Entry((), gzip.compress(result.data, compresslevel=6, mtime=0), result.etag)
+            self.gzip_cache.put(result.etag, entry)
+        return entry.data
 
     def close(self) -> None:
         self.versions.close()

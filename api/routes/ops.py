@@ -55,18 +55,50 @@ async def metrics(request: Request) -> Response:
     return Response(data, media_type=CONTENT_TYPE_LATEST)
 
 
-class RequestMetrics:
-    """Pure ASGI middleware: count and time every HTTP request by route template.
+class RequestLog:
+    """Counts, times and logs finished requests (the metrics and the access log).
 
     The label is the route's template (``/api/v1/cases/{case_id}``), never the raw path, so
     ids and query strings neither blow up the label set nor reach the access log.
     Server-sent event streams are counted but kept out of the latency histogram.
     """
 
-    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
-        self.app = app
+    def __init__(self, requests: Counter, latency: Histogram) -> None:
         self.requests = requests
         self.latency = latency
+
+    def record(
+        self,
+        *,
+        method: str,
+        route: str,
+        status: int,
+        elapsed: float,
+        request_id: str | None = None,
+        stream: bool = False,
+    ) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        if not stream:
+            self.latency.labels(method, route).observe(elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    **({"request_id": request_id} if request_id else {}),
+                },
+            )
+
+
+class RequestMetrics:
+    """Pure ASGI middleware: every HTTP request goes to the :class:`RequestLog`."""
+
+    def __init__(self, app: ASGIApp, log: RequestLog) -> None:
+        self.app = app
+        self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,22 +120,13 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "<unmatched>"
-            method = scope.get("method", "GET")
-            status = str(seen["status"])
-            self.requests.labels(method, route, status).inc()
-            if not seen["stream"]:
-                self.latency.labels(method, route).observe(elapsed)
-            access_log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": int(status),
-                    "duration_ms": round(elapsed * 1000, 1),
-                    **({"request_id": seen["rid"]} if seen["rid"] else {}),
-                },
+            self.log.record(
+                method=scope.get("method", "GET"),
+                route=getattr(scope.get("route"), "path", None) or "<unmatched>",
+                status=int(seen["status"]),
+                elapsed=time.perf_counter() - started,
+                request_id=seen["rid"],
+                stream=seen["stream"],
             )
 
 
@@ -176,7 +199,8 @@ def setup(app: FastAPI) -> None:
         buckets=LATENCY_BUCKETS,
         registry=registry,
     )
-    app.add_middleware(RequestMetrics, requests=requests, latency=latency)
+    app.state.request_log = RequestLog(requests, latency)
+    app.add_middleware(RequestMetrics, log=app.state.request_log)
     engine = app.state.engine
     registry.register(PoolCollector(engine))
     app.state.metrics_database = DatabaseCollector(engine)

@@ -58,8 +58,9 @@ def service(request: Request) -> TileService:
     return request.app.state.tile_service  # type: ignore[no-any-return]
 
 
-def tile_response(result: TileResult, *, personal: bool) -> Response:
-    """200 with the tile, 204 when empty, 304 when the client's copy is current."""
+def tile_answer(result: TileResult, *, personal: bool) -> tuple[int, dict[str, str]]:
+    """Status and headers of a tile answer: 200, 204 when empty, 304 when the client's copy
+    is current."""
     headers = {
         "ETag": result.etag,
         "Cache-Control": f"{'private' if personal else 'public'}, no-cache",
@@ -67,9 +68,16 @@ def tile_response(result: TileResult, *, personal: bool) -> Response:
         "X-Cache": "hit" if result.cached else "miss",
     }
     if result.not_modified:
-        return Response(status_code=304, headers=headers)
+        return 304, headers
     if not result.data:
-        return Response(status_code=204, headers=headers)
+        return 204, headers
+    return 200, headers
+
+
+def tile_response(result: TileResult, *, personal: bool) -> Response:
+    status, headers = tile_answer(result, personal=personal)
+    if status != 200:
+        return Response(status_code=status, headers=headers)
     return Response(content=result.data, media_type=MVT, headers=headers)
 
 
