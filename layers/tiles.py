@@ -71,7 +71,7 @@ class TileService:
         self.versions = VersionReader(engine)  # for synchronous callers (feature pages)
         limit = max(16, 2 * pool_size)  # connections are kept: a new one plans slowly
         self.pool = AsyncPool(dsn_of(engine.url), idle=limit, limit=limit)
-        self.shared_versions = SharedVersionRead(self.pool)
+        self.shared_versions = SharedVersionRead(dsn_of(engine.url))
 
     def layer_versions(self, specs: list[LayerSpec]) -> tuple[int, ...]:
         """The data versions the given layers depend on (one small query)."""
@@ -128,6 +128,7 @@ class TileService:
 
     def close(self) -> None:
         self.versions.close()
+        self.shared_versions.close()
         self.pool.close()
 
 

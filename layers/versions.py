@@ -12,12 +12,14 @@ import contextlib
 import threading
 from typing import Any
 
+import psycopg2.errors
 from sqlalchemy.engine import Engine
 
 from layers.pg import AsyncPool
 
 SQL = "SELECT source, version FROM layer_data_versions"
 ONE_ROW_SQL = "SELECT json_object_agg(source, version) FROM layer_data_versions"
+PREPARED = "gridmap_versions"
 
 
 class VersionReader:
@@ -67,11 +69,13 @@ class SharedVersionRead:
 
     A request joins the next read that *starts* after it arrived (never one already in
     flight), so it sees every commit that finished before it arrived; under load one read
-    answers all the requests that arrived while the previous one was running.
+    answers all the requests that arrived while the previous one was running. Reads run one
+    at a time on a connection of their own, as a statement prepared on first use (planning
+    the view took longer than running it).
     """
 
-    def __init__(self, pool: AsyncPool) -> None:
-        self._pool = pool
+    def __init__(self, dsn: str) -> None:
+        self._pool = AsyncPool(dsn, idle=1, limit=1)
         self._next: asyncio.Future[dict[str, int]] | None = None
         self._running = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -87,13 +91,21 @@ class SharedVersionRead:
                 loop.create_task(self._drive())
         return await asyncio.shield(self._next)
 
+    async def _fetch(self) -> dict[str, int]:
+        try:
+            row = await self._pool.fetchone(f"EXECUTE {PREPARED}")
+        except psycopg2.errors.InvalidSqlStatementName:  # a new connection: prepare it
+            row = await self._pool.fetchone(
+                f"PREPARE {PREPARED} AS {ONE_ROW_SQL}; EXECUTE {PREPARED}"
+            )
+        return {str(k): int(v) for k, v in (row[0] or {}).items()}
+
     async def _drive(self) -> None:
         try:
             while self._next is not None:
                 fut, self._next = self._next, None
                 try:
-                    row = await self._pool.fetchone(ONE_ROW_SQL)
-                    result = {str(k): int(v) for k, v in (row[0] or {}).items()}
+                    result = await self._fetch()
                 except Exception as exc:  # every waiter of this read gets the error
                     if not fut.done():
                         fut.set_exception(exc)
@@ -103,3 +115,6 @@ class SharedVersionRead:
                         fut.set_result(result)
         finally:
             self._running = False
+
+    def close(self) -> None:
+        self._pool.close()
