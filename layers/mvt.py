@@ -53,6 +53,12 @@ def _where(spec: LayerSpec, personal: bool, extra: list[str]) -> str:
     return " AND ".join(f"({c})" for c in conds) if conds else "true"
 
 
+#: Keeps the feature subquery from being merged into the outer one: merged, PostgreSQL clips
+#: every geometry twice (``ST_AsMVTGeom`` in the filter and again in the output), ~20 % of a
+#: grid tile.
+ONCE = "OFFSET 0"
+
+
 def _tile_props(spec: LayerSpec, personal: bool) -> str:
     cols = [
         f'{p.expr} AS "{p.name}"'
@@ -75,7 +81,7 @@ def features_sql(spec: LayerSpec, *, z: int, personal: bool, extra_cols: str = "
         f"SELECT ST_AsMVTGeom(ST_Transform({geom}, 3857), {ENV}, {EXTENT}, {BUFFER}, true) AS geom, "
         f"{sel} FROM {spec.source} s "
         f"WHERE s.{spec.geom_column} && ST_Transform({ENV_BUF}, 4326) "
-        f"AND {_where(spec, personal, [])}) t WHERE t.geom IS NOT NULL"
+        f"AND {_where(spec, personal, [])} {ONCE}) t WHERE t.geom IS NOT NULL"
     )
 
 
@@ -114,7 +120,8 @@ def cluster_sql(*, personal: bool) -> str:
         f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom') FROM ("
         f"SELECT ST_AsMVTGeom(ST_SetSRID({pos}, 3857), {ENV}, {EXTENT}, {BUFFER}, true) AS geom, "
         f"{n} AS count, {n_open} AS open_count, true AS cluster "
-        f"FROM layer_incident_cells WHERE {CELL_WHERE} AND {n} > 0) t WHERE t.geom IS NOT NULL"
+        f"FROM layer_incident_cells WHERE {CELL_WHERE} AND {n} > 0 {ONCE}) t "
+        "WHERE t.geom IS NOT NULL"
     )
 
 
@@ -130,7 +137,8 @@ def density_sql(*, personal: bool) -> str:
         f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom') FROM ("
         f"SELECT ST_AsMVTGeom({box}, {ENV}, {EXTENT}, 0, true) AS geom, "
         f"{n} AS count, {n_open} AS open_count "
-        f"FROM layer_incident_cells WHERE {CELL_WHERE} AND {n} > 0) t WHERE t.geom IS NOT NULL"
+        f"FROM layer_incident_cells WHERE {CELL_WHERE} AND {n} > 0 {ONCE}) t "
+        "WHERE t.geom IS NOT NULL"
     )
 
 
