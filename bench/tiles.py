@@ -13,10 +13,14 @@ A fixed list of 300 tiles z8–16 (weighted like a map session, 75 % centred whe
 are) is fetched from each server for each layer at concurrency 1, 8 and 32 over keep-alive
 connections; 40 boxes of about 1.8 km give the feature pages (``limit=1000``). gridmap runs
 as ``gridmap serve --workers N`` (one listening socket with TCP_NODELAY); tipg 1.6.1 runs with
-the same number of uvicorn workers on the same tables. gridmap's caller is a commander (all rows, personal fields), named by the test-mode
-headers because benchmark databases may predate the accounts tables. "Cold" is gridmap with its tile cache switched off (every tile built), "warm" with
-the cache filled by one pass first. The floor runs gridmap's own tile statements through
-psycopg2 in two processes, without HTTP.
+the same number of uvicorn workers on the same tables. gridmap's caller is a commander (all
+rows, personal fields), named by the test-mode headers because benchmark databases may predate
+the accounts tables. "Cold" is a gridmap server with its tile cache switched off (every tile
+built), "warm" a second one whose cache was filled by one pass first. The three servers run
+side by side and take turns: each cell of the table is the median of ``--rounds`` passes, the
+servers' order rotating from round to round, so that a change in the machine's load falls on
+all of them alike. The floor runs gridmap's own tile statements through psycopg2 in two
+processes, without HTTP.
 """
 
 from __future__ import annotations
@@ -392,6 +396,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--concurrency", default="1,8,32")
     ap.add_argument("--layers", default=",".join(LAYERS))
+    ap.add_argument("--rounds", type=int, default=3, help="passes per server and cell (median)")
     ap.add_argument(
         "--latency",
         action="store_true",
@@ -443,45 +448,60 @@ def main() -> None:
         rows[("floor", layer, 0)] = r
         print(f"floor {layer}: {r.rate:.0f} tiles/s")
 
-    def tiles_pass(name: str, server: Server, url, headers, warm: bool = False) -> None:
-        for layer in layers:
-            paths = [url(layer, *t) for t in tiles]
-            # warm: fill the cache; else open and warm the server's connections (40 tiles)
-            fetch(server.port, paths if warm else paths[:40], 8, headers)
-            for c in concs:
-                r = fetch(server.port, paths, c, headers)
-                rows[(name, layer, c)] = r
-                print(
-                    f"{name} {layer} c{c}: {r.rate:.1f}/s p50 {r.pct(0.5):.1f} "
-                    f"p95 {r.pct(0.95):.1f} ms, max {max(r.sizes) / 1024:.0f} KB, err {r.errors}"
-                )
+    def show(name: str, what: str, c: int, r: Run) -> None:
+        unit = "pages" if what == "items" else "tiles"
+        print(
+            f"{name} {what} c{c}: {r.rate:.1f} {unit}/s p50 {r.pct(0.5):.1f} "
+            f"p95 {r.pct(0.95):.1f} ms, max {max(r.sizes) / 1024:.0f} KB, err {r.errors}",
+            flush=True,
+        )
 
-    def items_pass(name: str, server: Server, paths: list[str], headers) -> None:
-        fetch(server.port, paths[:4], 1, headers)
-        for c in (1, 8):
-            r = fetch(server.port, paths, c, headers)
-            rows[(name, "items", c)] = r
-            print(
-                f"{name} items c{c}: {r.rate:.1f} pages/s p95 {r.pct(0.95):.0f} ms err {r.errors}"
-            )
+    def rounds(what: str, c: int, passes: dict[str, tuple[Server, list[str], dict]]) -> None:
+        """``--rounds`` passes of each server in turn (the order rotating), so that a change
+        in the machine's load falls on all of them; each cell keeps its median round."""
+        runs: dict[str, list[Run]] = {name: [] for name in passes}
+        names = list(passes)
+        for i in range(args.rounds):
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                server, paths, headers = passes[name]
+                runs[name].append(fetch(server.port, paths, c, headers))
+        for name, got in runs.items():
+            r = sorted(got, key=lambda r: r.rate)[len(got) // 2]
+            rows[(name, what, c)] = r
+            show(name, what, c, r)
 
-    for name, cache_mb in (("gridmap cold", 0), ("gridmap warm", 256)):
-        server = gridmap_server(dsn, args.workers, cache_mb, secret)
-        try:
-            server.wait("/healthz")
-            tiles_pass(name, server, gm_url, COMMANDER, warm=cache_mb > 0)
-            if cache_mb == 0:
-                items_pass("gridmap", server, gm_items, COMMANDER)
-        finally:
-            server.stop()
-    server = tipg_server(dsn, args.tipg_python, args.workers)
+    cold = gridmap_server(dsn, args.workers, 0, secret)
+    warm = gridmap_server(dsn, args.workers, 256, secret)
+    tipg = tipg_server(dsn, args.tipg_python, args.workers)
     try:
-        server.wait("/collections")
-        tiles_pass("tipg", server, tp_url, {})
-        items_pass("tipg", server, tp_items, {})
+        for server, path in ((cold, "/healthz"), (warm, "/healthz"), (tipg, "/collections")):
+            server.wait(path)
+        for layer in layers:
+            gm = [gm_url(layer, *t) for t in tiles]
+            tp = [tp_url(layer, *t) for t in tiles]
+            fetch(warm.port, gm, 8, COMMANDER)  # fill the cache
+            fetch(cold.port, gm[:40], 8, COMMANDER)  # open and warm the connections
+            fetch(tipg.port, tp[:40], 8, {})
+            for c in concs:
+                rounds(
+                    layer,
+                    c,
+                    {
+                        "gridmap cold": (cold, gm, COMMANDER),
+                        "gridmap warm": (warm, gm, COMMANDER),
+                        "tipg": (tipg, tp, {}),
+                    },
+                )
+        fetch(cold.port, gm_items[:4], 1, COMMANDER)
+        fetch(tipg.port, tp_items[:4], 1, {})
+        for c in (1, 8):
+            rounds(
+                "items", c, {"gridmap": (cold, gm_items, COMMANDER), "tipg": (tipg, tp_items, {})}
+            )
     finally:
-        server.stop()
-        server.sock.close()  # type: ignore[attr-defined]
+        for server in (cold, warm, tipg):
+            server.stop()
+        tipg.sock.close()  # type: ignore[attr-defined]
     loads = os.getloadavg()
     report(rows, tiles, dsn, concs, layers, time.time() - started, loads)
 
