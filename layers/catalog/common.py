@@ -34,4 +34,13 @@ def open_case_legend() -> tuple[LegendEntry, ...]:
     return tuple(out)
 
 
+def case_counts_join(alias: str) -> str:
+    """``LEFT JOIN`` of a unit's case counts as ``k.n``/``k.n_open``, looked up per unit (an
+    index probe) rather than by aggregating the counts of the whole district for every tile."""
+    return (
+        "LEFT JOIN LATERAL (SELECT n, n_open FROM layer_case_counts c "
+        f"WHERE c.unit_code = {alias}.code OFFSET 0) k ON true"
+    )
+
+
 ILLUSTRATIVE_NOTE = "示意边界，非法定界线 (illustrative boundaries, not official)"

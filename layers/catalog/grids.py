@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from layers.catalog.common import ILLUSTRATIVE_NOTE, OPEN_CASE_STEPS, open_case_legend
+from layers.catalog.common import (
+    ILLUSTRATIVE_NOTE,
+    OPEN_CASE_STEPS,
+    case_counts_join,
+    open_case_legend,
+)
 from layers.registry import register
 from layers.spec import LayerSpec, Prop
 
@@ -15,7 +20,7 @@ SPEC = register(
             "(SELECT g.id, g.code, g.name, g.community_code, g.kind, g.households, "
             "g.population, g.boundary_source, g.geom, coalesce(k.n_open, 0) AS open_cases, "
             "coalesce(k.n, 0) AS total_cases "
-            "FROM grids g LEFT JOIN layer_case_counts k ON k.unit_code = g.code "
+            "FROM grids g " + case_counts_join("g") + " "
             "WHERE g.valid_to IS NULL)"
         ),
         geometry_type="MultiPolygon",

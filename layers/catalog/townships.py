@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from layers.catalog.common import ILLUSTRATIVE_NOTE, OPEN_CASE_STEPS, open_case_legend
+from layers.catalog.common import (
+    ILLUSTRATIVE_NOTE,
+    OPEN_CASE_STEPS,
+    case_counts_join,
+    open_case_legend,
+)
 from layers.registry import register
 from layers.spec import LayerSpec, Prop
 
@@ -14,7 +19,7 @@ SPEC = register(
         source=(
             "(SELECT u.id, u.code, u.name, u.unit_type, u.households, u.population, "
             "u.boundary_source, u.geom, coalesce(k.n_open, 0) AS open_cases "
-            "FROM admin_units u LEFT JOIN layer_case_counts k ON k.unit_code = u.code "
+            "FROM admin_units u " + case_counts_join("u") + " "
             "WHERE u.level = 4 AND u.valid_to IS NULL)"
         ),
         geometry_type="MultiPolygon",
