@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
@@ -47,7 +48,9 @@ def test_reads_see_the_last_commit_and_survive_a_lost_connection(engine) -> None
         return seen
 
     try:
-        seen = asyncio.run(scenario())
+        # a loop of its own in a thread of its own (browser tests leave one running here)
+        with ThreadPoolExecutor(1) as pool:
+            seen = pool.submit(lambda: asyncio.run(scenario())).result()
     finally:
         reader.close()
     for got, want in seen:
