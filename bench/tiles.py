@@ -19,8 +19,8 @@ the accounts tables. "Cold" is a gridmap server with its tile cache switched off
 built), "warm" a second one whose cache was filled by one pass first. The three servers run
 side by side and take turns: each cell of the table is the median of ``--rounds`` passes, the
 servers' order rotating from round to round, so that a change in the machine's load falls on
-all of them alike. The floor runs gridmap's own tile statements through psycopg2 in two
-processes, without HTTP.
+all of them alike. The floor runs gridmap's own tile statements (prepared, as gridmap prepares
+them) through psycopg2 in two processes, without HTTP.
 """
 
 from __future__ import annotations
@@ -310,6 +310,9 @@ def latency_check(dsn: str, requests: int = 300) -> None:
 _conn = None
 
 
+_ready: set[str] = set()  # statements this floor process has prepared
+
+
 def _floor_init(dsn: str) -> None:
     global _conn
     _conn = psycopg2.connect(dsn)
@@ -319,13 +322,20 @@ def _floor_init(dsn: str) -> None:
 def _floor_one(args: tuple[str, int, int, int]) -> tuple[float, int]:
     import layers.catalog  # noqa: F401  (registers the specs)
     from layers import registry
-    from layers.mvt import tile_statement
+    from layers.mvt import prepared, tile_statement
 
     layer, z, x, y = args
     sql, params = tile_statement([registry.get(layer)], z=z, x=x, y=y, personal=True)
+    statement = prepared(sql, params)  # prepared once per connection, as gridmap does
     t = time.perf_counter()
     with _conn.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute(sql, params)
+        if isinstance(statement, str):
+            cur.execute(statement, params)
+        elif statement.name in _ready:
+            cur.execute(statement.execute, params)
+        else:
+            cur.execute(statement.prepare_and_execute, params)
+            _ready.add(statement.name)
         data = cur.fetchone()[1]
     return time.perf_counter() - t, len(data or b"")
 

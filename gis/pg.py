@@ -67,12 +67,11 @@ class Prepared:
             body = body.replace(f"%({param})s", f"${i}")
         if "%(" in body:
             raise ValueError(f"a parameter of {name} has no type: {body}")
-        args = ", ".join(f"%({param})s" for param in types)
+        args = f"({', '.join(f'%({param})s' for param in types)})" if types else ""
+        decl = f"({', '.join(types.values())})" if types else ""
         self.name = name
-        self.execute = f"EXECUTE {name}({args})"
-        self.prepare_and_execute = (
-            f"PREPARE {name}({', '.join(types.values())}) AS {body.strip()};\n{self.execute}"
-        )
+        self.execute = f"EXECUTE {name}{args}"
+        self.prepare_and_execute = f"PREPARE {name}{decl} AS {body.strip()};\n{self.execute}"
 
 
 class _Connection(ext.connection):  # type: ignore[misc]

@@ -9,12 +9,14 @@ points where a tile is sparse and as clusters with counts from ``layer_incident_
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from gis.errors import InvalidInput, NotFound
+from gis.pg import Prepared
 from layers.spec import LayerSpec
 
 EXTENT = 4096
@@ -230,6 +232,28 @@ def tile_statement(
     params = tile_params(z, x, y)
     params.update({f"layer{i}": s.id for i, s in enumerate(specs)})
     return tile_sql(specs, z=z, personal=personal), params
+
+
+#: SQL types of the tile parameters, by Python type.
+PARAM_TYPES = {bool: "boolean", int: "int", float: "float8", str: "text"}
+#: Distinct tile statements prepared at most (layer sets × zooms × audiences); past it, plain.
+MAX_PREPARED = 256
+_prepared: dict[str, Prepared] = {}
+
+
+def prepared(sql: str, params: Params) -> Prepared | str:
+    """``sql`` as a statement each connection prepares on first use, or the plain text when
+    too many distinct statements exist already. Planning took a fifth of a grid tile's time
+    and two fifths of an incident tile's."""
+    found = _prepared.get(sql)
+    if found is not None:
+        return found
+    types = {k: PARAM_TYPES.get(type(v)) for k, v in params.items()}
+    if len(_prepared) >= MAX_PREPARED or None in types.values():
+        return sql
+    digest = hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+    found = _prepared[sql] = Prepared(f"gridmap_tile_{digest}", sql, types)  # type: ignore[arg-type]
+    return found
 
 
 def render_layer(

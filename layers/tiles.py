@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from gis.errors import Forbidden, InvalidInput
 from layers import registry
 from layers.cache import Entry, TileCache
-from layers.mvt import check_tile, render_tile, tile_statement
+from layers.mvt import check_tile, prepared, render_tile, tile_statement
 from layers.pg import AsyncPool, dsn_of
 from layers.spec import LayerSpec
 from layers.versions import SharedVersionRead, VersionReader
@@ -111,7 +111,7 @@ class TileService:
         else:
             self.cache.miss()
         sql, params = tile_statement(specs, z=z, x=x, y=y, personal=personal)
-        current, data = await self.pool.fetchone(sql, params)
+        current, data = await self.pool.fetchone(prepared(sql, params), params)
         versions = _pick({str(k): int(v) for k, v in (current or {}).items()}, specs)
         etag = _etag(key, versions)
         data = bytes(data or b"")

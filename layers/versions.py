@@ -12,14 +12,13 @@ import contextlib
 import threading
 from typing import Any
 
-import psycopg2.errors
 from sqlalchemy.engine import Engine
 
-from layers.pg import AsyncPool
+from gis.pg import AsyncPool, Prepared
 
 SQL = "SELECT source, version FROM layer_data_versions"
 ONE_ROW_SQL = "SELECT json_object_agg(source, version) FROM layer_data_versions"
-PREPARED = "gridmap_versions"
+VERSIONS = Prepared("gridmap_versions", ONE_ROW_SQL, {})
 
 
 class VersionReader:
@@ -92,12 +91,7 @@ class SharedVersionRead:
         return await asyncio.shield(self._next)
 
     async def _fetch(self) -> dict[str, int]:
-        try:
-            row = await self._pool.fetchone(f"EXECUTE {PREPARED}")
-        except psycopg2.errors.InvalidSqlStatementName:  # a new connection: prepare it
-            row = await self._pool.fetchone(
-                f"PREPARE {PREPARED} AS {ONE_ROW_SQL}; EXECUTE {PREPARED}"
-            )
+        row = await self._pool.fetchone(VERSIONS)
         return {str(k): int(v) for k, v in (row[0] or {}).items()}
 
     async def _drive(self) -> None:
