@@ -97,6 +97,8 @@ class SharedVersionRead:
     async def _drive(self) -> None:
         try:
             while self._next is not None:
+                # one turn of the loop first: requests already received join this read
+                await asyncio.sleep(0)
                 fut, self._next = self._next, None
                 try:
                     result = await self._fetch()
