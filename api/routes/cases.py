@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -84,13 +84,15 @@ async def _parse(request: Request, model: type[BaseModel], part: str) -> tuple[A
         raise InvalidInput("请求体不是 UTF-8 (body is not UTF-8)", field="body") from exc
 
 
-def _default(o: Any) -> str:
+def _default(o: Any) -> Any:
+    if isinstance(o, tuple):
+        return list(o)
     return o.isoformat() if hasattr(o, "isoformat") else str(o)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
-    text = json.dumps(body, default=_default, ensure_ascii=False, separators=(",", ":"))
-    return Response(text.encode(), status_code=status, media_type="application/json")
+    data = orjson.dumps(body, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    return Response(data, status_code=status, media_type="application/json")
 
 
 @router.post(
@@ -141,7 +143,7 @@ def intake_workers(app: FastAPI) -> IntakeWorkers:
                 s = get_case_settings()
                 workers = IntakeWorkers(
                     app.state.engine,
-                    threads=s.intake_threads,
+                    connections=s.intake_connections,
                     compact_every_s=s.aggregate_compact_s,
                 )
                 app.state.intake_workers = workers
@@ -153,7 +155,7 @@ def setup(app: FastAPI) -> None:
         workers = getattr(app.state, "intake_workers", None)
         if workers is not None:
             app.state.intake_workers = None
-            await run_in_threadpool(workers.close)
+            workers.close()
 
     app.state.shutdown_hooks.append(stop)
 

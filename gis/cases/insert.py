@@ -2,7 +2,8 @@
 
 It checks the category, locates the point (``spatial_lookup``), finds the grid's worker,
 looks for duplicate suggestions, takes the day's next number, inserts the case and its
-first history row and queues the NOTIFY. Nothing in it waits on a row another report
+first history row, queues the NOTIFY and (``audited``) appends the audit row — so on its
+own (autocommit) it is the whole report, atomically. Nothing in it waits on a row another report
 holds: numbers come from a sequence and the layer triggers write per-session slot rows
 (migration 0011), so concurrent reports commit side by side.
 
@@ -10,8 +11,8 @@ Nothing is inserted when the category is unknown or the point is in no grid (the
 turns the empty columns into the right error), and an existing ``client_id`` is left
 alone (``ON CONFLICT DO NOTHING``: the caller returns the stored case).
 
-On the intake workers' connections (:mod:`gis.cases.prepared`) the statement is
-``PREPARE``d once, so PostgreSQL neither parses nor plans it per report.
+On the intake connections (:mod:`gis.cases.prepared`) the statement is ``PREPARE``d once,
+so PostgreSQL neither parses nor plans it per report.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ PARAMS: tuple[tuple[str, str], ...] = (
     ("dup_days", "int"),
     ("dup_deg", "float8"),
     ("dup_radius", "float8"),
+    ("audited", "bool"),
+    ("audit_role", "text"),
+    ("audit_client", "text"),
 )
 
 SQL = f"""
@@ -107,6 +111,16 @@ WITH p AS (
            jsonb_build_object('source', :source, 'crs', :crs, 'duplicates', dup.nos)
       FROM c, dup
     RETURNING *
+), a AS (
+    INSERT INTO audit_log (actor, actor_role, action, object_type, object_id, before, after,
+                           client)
+    SELECT :reported_by, :audit_role, 'case.report', 'case', c.case_no, NULL,
+           jsonb_build_object('state', 'reported', 'category', c.category_code,
+                              'grid', c.grid_code, 'assignee', c.assignee, 'source', :source,
+                              'client_id', :client_id, 'photos', NULL),
+           :audit_client
+      FROM c
+     WHERE :audited
 )
 SELECT cat.code AS category_code, cat.name AS category_name, cat.sensitive,
        cat.parent_code AS category_parent, cat.parent_name AS category_parent_name,

@@ -1,7 +1,9 @@
-"""Storing one report: validate, one statement, the audit row, commit — then the view.
+"""Storing one report: validate, one statement (+ photos and the audit row), commit — the view.
 
-Used by :func:`gis.cases.repository.create_case` (a session, photos allowed) and by the
-intake workers (:mod:`gis.cases.workers`: a dedicated connection, the statement prepared).
+:func:`store_report` is used by :func:`gis.cases.repository.create_case` (a session, photos
+allowed); the JSON intake (:mod:`gis.cases.workers`) uses the same pieces
+(:func:`report_values`, :func:`outcome`, :func:`created_result`) around one autocommit
+statement that also writes the audit row.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -19,7 +21,7 @@ from gis.cases import insert
 from gis.cases import photos as photos_mod
 from gis.cases.actor import Actor, for_audit
 from gis.cases.events import channel
-from gis.cases.numbering import DISTRICT, day_of, ensure_day
+from gis.cases.numbering import DISTRICT, day_of, ensure_day, sequence_name
 from gis.cases.prepared import Bind
 from gis.cases.result import CreateResult, existing_case
 from gis.cases.schemas import CaseIn
@@ -57,11 +59,122 @@ def _checked_time(case_in: CaseIn, now: datetime) -> datetime:
     return reported_at
 
 
-def _point(bind: Bind, case_in: CaseIn) -> tuple[float, float]:
-    lon, lat = case_in.lon, case_in.lat
-    if 90 < abs(lat) <= 180 and -90 <= lon <= 90:
-        locate(cast(Connection, bind), lon=lon, lat=lat, crs=case_in.crs)  # the "swapped" error
-    return to_storage_crs(lon, lat, case_in.crs)
+def looks_swapped(case_in: CaseIn) -> bool:
+    """Whether the pair is out of range as given but would fit with lon and lat swapped."""
+    return 90 < abs(case_in.lat) <= 180 and -90 <= case_in.lon <= 90
+
+
+def check_swapped(*, bind: Bind, case_in: CaseIn) -> None:
+    """Raise the "swapped" (or "outside") error for a pair that :func:`looks_swapped`."""
+    locate(cast(Connection, bind), lon=case_in.lon, lat=case_in.lat, crs=case_in.crs)
+
+
+def report_values(
+    *, case_in: CaseIn, actor: Actor, source: str, now: datetime, audited: bool
+) -> dict[str, Any]:
+    """The checked values of a report, as :mod:`gis.cases.insert` takes them.
+
+    ``audited``: the statement itself appends the audit row (it has no photos to list).
+    The number sequence (``seq``) must exist (:func:`gis.cases.numbering.ensure_day`).
+
+    Raises
+    ------
+    InvalidInput
+        Empty description, time outside the window, coordinates not numbers or out of range.
+    """
+    description = case_in.description.strip()
+    if not description:
+        raise InvalidInput("描述不能为空 (description must not be empty)", field="description")
+    reported_at = _checked_time(case_in, now)
+    if looks_swapped(case_in):
+        lon, lat = case_in.lon, case_in.lat  # refused by check_swapped before any write
+    else:
+        lon, lat = to_storage_crs(case_in.lon, case_in.lat, case_in.crs)
+    s = get_case_settings()
+    day = day_of(now)
+    client = getattr(actor, "client", None)
+    return {
+        "lon": lon,
+        "lat": lat,
+        "category": case_in.category,
+        "client_id": case_in.client_id,
+        "description": description,
+        "address": case_in.address,
+        "source": source,
+        "reporter_name": case_in.reporter_name,
+        "reporter_phone": case_in.reporter_phone,
+        "reported_by": actor.username or source,
+        "attributes": case_in.attributes,
+        "reported_at": reported_at,
+        "crs": case_in.crs,
+        "day": day,
+        "seq": sequence_name(day),
+        "prefix": f"{DISTRICT}-{day}-",
+        "channel": channel(),
+        "dup_days": s.duplicate_days,
+        # a cheap index prefilter in degrees, wide enough for the radius at this latitude
+        "dup_deg": s.duplicate_radius_m / 111_000 * 1.6,
+        "dup_radius": s.duplicate_radius_m,
+        "audited": audited,
+        "audit_role": actor.role,
+        "audit_client": client,
+        "now": now,
+    }
+
+
+def outcome(row: Any, case_in: CaseIn) -> str:
+    """What the statement did: ``created``, ``outside`` (no grid) or ``exists`` (client id).
+
+    Raises
+    ------
+    InvalidInput
+        The category is unknown.
+    """
+    if row.category_code is None:
+        raise InvalidInput(
+            f"未知的案件小类 (unknown sub-category): {case_in.category}",
+            field="category",
+            value=case_in.category,
+        )
+    if row.grid_code is None:
+        return "outside"
+    if row.id is None:  # the client id is stored already (resent, or a racing twin)
+        assert case_in.client_id is not None
+        return "exists"
+    return "created"
+
+
+def created_result(
+    row: Any, values: dict[str, Any], *, actor: Actor, photos: list[dict[str, Any]]
+) -> CreateResult:
+    """The answer for a report the statement stored (``row``) from ``values``."""
+    dups = row.duplicates if isinstance(row.duplicates, list) else json.loads(row.duplicates)
+    fresh = {
+        **_UNSET,
+        **row._mapping,
+        **{k: values[k] for k in _FROM_VALUES},
+        "state": "reported",
+        "rework_count": 0,
+        "extension_count": 0,
+    }
+    view = case_view(fresh, sees_personal=actor.sees_personal)
+    return CreateResult(case=view, created=True, duplicates=dups, photos=photos)
+
+
+_FROM_VALUES = (
+    "client_id",
+    "description",
+    "address",
+    "lon",
+    "lat",
+    "source",
+    "reporter_name",
+    "reporter_phone",
+    "reported_by",
+    "attributes",
+    "reported_at",
+    "now",
+)
 
 
 def store_report(
@@ -77,7 +190,7 @@ def store_report(
 
     Parameters
     ----------
-    bind : Session, Connection or PreparedConnection
+    bind : Session or Connection
         No transaction open; this function commits or rolls back.
     case_in : CaseIn
         The validated report.
@@ -100,52 +213,21 @@ def store_report(
     Forbidden
         The client id belongs to someone else's case.
     """
-    description = case_in.description.strip()
-    if not description:
-        raise InvalidInput("描述不能为空 (description must not be empty)", field="description")
     checked = photos_mod.check_photos(photos or [])
     if checked and (media_dir is None or not isinstance(bind, Session)):
         raise InvalidInput("未配置照片存储目录 (no media directory)", field="photos")
-    now = datetime.now(UTC)
-    reported_at = _checked_time(case_in, now)
+    values = report_values(
+        case_in=case_in, actor=actor, source=source, now=datetime.now(UTC), audited=False
+    )
     try:
-        lon, lat = _point(bind, case_in)
-        day = day_of(now)
-        seq = ensure_day(bind=bind, day=day)
-        s = get_case_settings()
-        reporter = actor.username or source
-        values = {
-            "lon": lon,
-            "lat": lat,
-            "category": case_in.category,
-            "client_id": case_in.client_id,
-            "description": description,
-            "address": case_in.address,
-            "source": source,
-            "reporter_name": case_in.reporter_name,
-            "reporter_phone": case_in.reporter_phone,
-            "reported_by": reporter,
-            "attributes": case_in.attributes,
-            "reported_at": reported_at,
-            "crs": case_in.crs,
-            "seq": seq,
-            "prefix": f"{DISTRICT}-{day}-",
-            "channel": channel(),
-            "dup_days": s.duplicate_days,
-            # a cheap index prefilter in degrees, wide enough for the radius at this latitude
-            "dup_deg": s.duplicate_radius_m / 111_000 * 1.6,
-            "dup_radius": s.duplicate_radius_m,
-        }
+        if looks_swapped(case_in):
+            check_swapped(bind=bind, case_in=case_in)
+        ensure_day(bind=bind, day=values["day"])
         row = insert.run(bind=bind, values=values)
-        if row.category_code is None:
-            raise InvalidInput(
-                f"未知的案件小类 (unknown sub-category): {case_in.category}",
-                field="category",
-                value=case_in.category,
-            )
-        if row.grid_code is None:
-            raise outside_error(cast(Connection, bind), lon, lat)
-        if row.id is None:  # the client id is stored already (resent, or a racing twin)
+        done = outcome(row, case_in)
+        if done == "outside":
+            raise outside_error(cast(Connection, bind), values["lon"], values["lat"])
+        if done == "exists":
             bind.rollback()
             assert case_in.client_id is not None
             return existing_case(bind=bind, client_id=case_in.client_id, actor=actor)
@@ -158,9 +240,9 @@ def store_report(
                 case_id=row.id,
                 event_id=row.event_id,
                 kind="report",
-                lon=lon,
-                lat=lat,
-                uploaded_by=reporter,
+                lon=values["lon"],
+                lat=values["lat"],
+                uploaded_by=values["reported_by"],
                 media_dir=media_dir,
             )
         audit.record(
@@ -184,25 +266,4 @@ def store_report(
     except BaseException:
         bind.rollback()
         raise
-    dups = row.duplicates if isinstance(row.duplicates, list) else json.loads(row.duplicates)
-    fresh = {
-        **_UNSET,
-        **row._mapping,
-        "client_id": case_in.client_id,
-        "description": description,
-        "address": case_in.address,
-        "lon": lon,
-        "lat": lat,
-        "state": "reported",
-        "source": source,
-        "reporter_name": case_in.reporter_name,
-        "reporter_phone": case_in.reporter_phone,
-        "reported_by": reporter,
-        "attributes": case_in.attributes,
-        "reported_at": reported_at,
-        "now": now,
-        "rework_count": 0,
-        "extension_count": 0,
-    }
-    view = case_view(fresh, sees_personal=actor.sees_personal)
-    return CreateResult(case=view, created=True, duplicates=dups, photos=stored)
+    return created_result(row, values, actor=actor, photos=stored)

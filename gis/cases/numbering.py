@@ -46,6 +46,11 @@ def sequence_name(day: str) -> str:
     return f"case_no_seq_{day}"
 
 
+def known_day(day: str) -> bool:
+    """Whether this process has made sure of ``day``'s sequence already."""
+    return day in _SEEDED
+
+
 def ensure_day(*, bind: Bind, day: str) -> str:
     """Make sure the number sequence of ``day`` exists; returns its name.
 

@@ -30,8 +30,8 @@ class CaseSettings(BaseSettings):
     events_channel: str = "gridmap_events"
     #: How often the overdue sweeper looks for newly overdue cases, seconds.
     overdue_sweep_s: float = 30.0
-    #: Threads (each with its own database connection) storing JSON reports, per process.
-    intake_threads: int = 4
+    #: Database connections storing JSON reports (on the event loop), per process.
+    intake_connections: int = 4
     #: How often the layer aggregate slot rows are folded together, seconds (0: never).
     aggregate_compact_s: float = 60.0
 
