@@ -21,13 +21,20 @@ import psycopg2.extensions as ext
 from gis.errors import Unavailable
 
 
-async def _wait(conn: Any) -> None:
-    """Drive ``conn.poll()`` until the pending operation completes."""
+async def wait_ready(conn: Any) -> None:
+    """Drive ``conn.poll()`` of an asynchronous connection until the pending operation
+    completes, waiting on the event loop for the socket to be readable or writable."""
     loop = asyncio.get_running_loop()
     while True:
         state = conn.poll()
         if state == ext.POLL_OK:
             return
+        if state == ext.POLL_READ:
+            watch, unwatch = loop.add_reader, loop.remove_reader
+        elif state == ext.POLL_WRITE:
+            watch, unwatch = loop.add_writer, loop.remove_writer
+        else:  # pragma: no cover - psycopg2 documents no other state
+            raise psycopg2.OperationalError(f"unexpected poll state {state}")
         fut: asyncio.Future[None] = loop.create_future()
 
         def ready(fut: asyncio.Future[None] = fut) -> None:
@@ -35,20 +42,11 @@ async def _wait(conn: Any) -> None:
                 fut.set_result(None)
 
         fd = conn.fileno()
-        if state == ext.POLL_READ:
-            loop.add_reader(fd, ready)
-            try:
-                await fut
-            finally:
-                loop.remove_reader(fd)
-        elif state == ext.POLL_WRITE:
-            loop.add_writer(fd, ready)
-            try:
-                await fut
-            finally:
-                loop.remove_writer(fd)
-        else:  # pragma: no cover - psycopg2 documents no other state
-            raise psycopg2.OperationalError(f"unexpected poll state {state}")
+        watch(fd, ready)
+        try:
+            await fut
+        finally:
+            unwatch(fd)
 
 
 class Prepared:
@@ -116,7 +114,7 @@ class AsyncPool:
             connection_factory=_Connection,
         )
         try:
-            await _wait(conn)
+            await wait_ready(conn)
         except BaseException:
             conn.close()
             raise
@@ -177,11 +175,11 @@ class AsyncPool:
                 if isinstance(sql, Prepared):
                     ready = sql.name in conn.prepared
                     cur.execute(sql.execute if ready else sql.prepare_and_execute, params)
-                    await _wait(conn)
+                    await wait_ready(conn)
                     conn.prepared.add(sql.name)
                 else:
                     cur.execute(sql, params)
-                    await _wait(conn)
+                    await wait_ready(conn)
                 row = cur.fetchone()
                 cur.close()
                 broken = False

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from gis.errors import Forbidden, InvalidInput
+from gis.pg import AsyncPool, dsn_of
 from layers import registry
 from layers.cache import Entry, TileCache
 from layers.mvt import check_tile, prepared, render_tile, tile_statement
-from layers.pg import AsyncPool, dsn_of
 from layers.spec import LayerSpec
 from layers.versions import SharedVersionRead, VersionReader
 
@@ -59,7 +59,7 @@ def _etag(key: tuple[object, ...], versions: tuple[int, ...]) -> str:
 class TileService:
     """Serves tiles from the cache while the data versions they were built on are current.
 
-    Statements run on the event loop (``layers.pg``): a tile is one statement that reads the
+    Statements run on the event loop (``gis.pg``): a tile is one statement that reads the
     data versions and every layer from one snapshot. A cached entry is only served after a
     version read that started after the request arrived (:class:`SharedVersionRead`).
     """

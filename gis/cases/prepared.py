@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from gis.pg import _wait  # the event-loop poll loop shared with tiles and locate
+from gis.pg import wait_ready  # the event-loop poll loop shared with tiles and locate
 
 # SQLAlchemy's own rule for ``:name`` in text(): not after ``:`` or a word character or
 # backslash, and not before ``:`` (so ``::type`` casts stay).
@@ -82,7 +82,7 @@ class AsyncPreparedConnection:
         except psycopg2.Error as exc:
             raise _error("connect", None, exc, lost=True) from exc
         try:
-            await _wait(raw)
+            await wait_ready(raw)
         except psycopg2.Error as exc:
             raw.close()
             raise _error("connect", None, exc, lost=True) from exc
@@ -117,7 +117,7 @@ class AsyncPreparedConnection:
         try:
             cur = self._raw.cursor()
             cur.execute(prepare + call, args or None)
-            await _wait(self._raw)
+            await wait_ready(self._raw)
             if prepare:
                 self._prepared[sql] = entry
             if cur.description is None:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
-from layers.pg import dsn_of
+from gis.pg import dsn_of
 from layers.versions import SharedVersionRead
 
 
