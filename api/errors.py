@@ -35,16 +35,12 @@ def status_for(exc: e.GridmapError) -> int:
     return 400
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers: domain errors, validation errors, HTTP errors, the unexpected."""
-
-    @app.exception_handler(e.GridmapError)
-    async def _domain(_: Request, exc: e.GridmapError) -> JSONResponse:
+def response_for(exc: Exception) -> JSONResponse:
+    """The JSON answer for ``exc`` (the handlers below, and the fast paths in front of them)."""
+    if isinstance(exc, e.GridmapError):
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.NotAuthenticated) else None
         return JSONResponse(exc.to_dict(), status_code=status_for(exc), headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    if isinstance(exc, RequestValidationError):
         problems = []
         for err in exc.errors():
             loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")]
@@ -59,9 +55,7 @@ def install(app: FastAPI) -> None:
             },
             status_code=400,
         )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if isinstance(exc, StarletteHTTPException):
         msg = {404: "未找到 (not found)", 405: "不支持的请求方法 (method not allowed)"}.get(
             exc.status_code, str(exc.detail)
         )
@@ -70,10 +64,7 @@ def install(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
-
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(DisconnectionError)
-    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, OperationalError | DisconnectionError):
         log.warning("database unavailable: %s", type(exc).__name__)
         return JSONResponse(
             {
@@ -83,10 +74,24 @@ def install(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": "5"},
         )
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(
+        {"error": "internal", "message": "服务器内部错误 (internal error)"}, status_code=500
+    )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return JSONResponse(
-            {"error": "internal", "message": "服务器内部错误 (internal error)"}, status_code=500
-        )
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: domain errors, validation errors, HTTP errors, the unexpected."""
+
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return response_for(exc)
+
+    for cls in (
+        e.GridmapError,
+        RequestValidationError,
+        StarletteHTTPException,
+        OperationalError,
+        DisconnectionError,
+        Exception,
+    ):
+        app.add_exception_handler(cls, handle)

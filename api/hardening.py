@@ -242,13 +242,41 @@ def _caller_key(scope: Scope) -> str:
     return "a:" + (client[0] if client else "?")
 
 
-class RateLimit:
-    """429 with ``Retry-After`` when sign-in or report submission comes too fast."""
+def rate_refusal(wait: float) -> tuple[bytes, tuple[bytes, bytes]]:
+    """The 429 JSON body and ``Retry-After`` for a caller who may send again in ``wait`` s."""
+    seconds = int(wait) + 1
+    body, _ = _json_error(
+        429,
+        "rate_limited",
+        f"请求过于频繁，请 {seconds} 秒后再试 (too many requests; retry later)",
+        retry_after=seconds,
+    )
+    return body, (b"retry-after", str(seconds).encode())
 
-    def __init__(self, app: ASGIApp, *, login_per_minute: int, reports_per_minute: int) -> None:
-        self.app = app
+
+def report_wait(windows: RateWindows | None, scope: Scope) -> float:
+    """Count one report submission; seconds to wait if it is one too many, else 0."""
+    return windows.reports.hit(_caller_key(scope)) if windows is not None else 0.0
+
+
+class RateWindows:
+    """The rate limits of one app: sign-ins per address, report submissions per caller."""
+
+    def __init__(self, *, login_per_minute: int, reports_per_minute: int) -> None:
         self.login = SlidingWindow(login_per_minute)
         self.reports = SlidingWindow(reports_per_minute)
+
+
+class RateLimit:
+    """429 with ``Retry-After`` when sign-in or report submission comes too fast.
+
+    The windows live on ``app.state.rate_windows`` so that the report fast path
+    (:mod:`api.casepath`) counts in the same ones.
+    """
+
+    def __init__(self, app: ASGIApp, *, windows: RateWindows) -> None:
+        self.app = app
+        self.windows = windows
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
@@ -256,18 +284,12 @@ class RateLimit:
             wait = 0.0
             if LOGIN_PATHS.match(path):
                 client = scope.get("client")
-                wait = self.login.hit("a:" + (client[0] if client else "?"))
+                wait = self.windows.login.hit("a:" + (client[0] if client else "?"))
             elif REPORT_PATHS.match(path):
-                wait = self.reports.hit(_caller_key(scope))
+                wait = report_wait(self.windows, scope)
             if wait > 0:
-                seconds = int(wait) + 1
-                body, _ = _json_error(
-                    429,
-                    "rate_limited",
-                    f"请求过于频繁，请 {seconds} 秒后再试 (too many requests; retry later)",
-                    retry_after=seconds,
-                )
-                await _send_json(send, 429, body, [(b"retry-after", str(seconds).encode())])
+                body, retry_after = rate_refusal(wait)
+                await _send_json(send, 429, body, [retry_after])
                 return
         await self.app(scope, receive, send)
 
@@ -289,9 +311,11 @@ def install(app: FastAPI, hardening: HardeningSettings | None = None) -> None:
             max_age=600,
         )
     rate_limits = h.rate_limits if h.rate_limits is not None else settings.env != "test"
+    app.state.rate_windows = None
     if rate_limits:
-        app.add_middleware(
-            RateLimit, login_per_minute=h.login_per_minute, reports_per_minute=h.reports_per_minute
+        app.state.rate_windows = RateWindows(
+            login_per_minute=h.login_per_minute, reports_per_minute=h.reports_per_minute
         )
+        app.add_middleware(RateLimit, windows=app.state.rate_windows)
     app.add_middleware(BodyLimit, json_bytes=h.max_json_bytes, upload_bytes=h.max_upload_bytes)
     app.add_middleware(SecurityHeaders)

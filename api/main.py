@@ -11,6 +11,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import docs, errors, hardening
+from api.casepath import CasePath
 from api.routes import (
     audit,
     auth,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         setup = getattr(module, "setup", None)
         if setup is not None:
             setup(app)
+    app.add_middleware(CasePath)  # JSON case reports skip the framework
     app.add_middleware(TilePath)  # outermost: cached tiles skip the framework
     app.state.startup_hooks.append(_build_openapi)
     return app

@@ -17,20 +17,17 @@ precise answers and errors.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
-from fastapi.responses import JSONResponse
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from api.errors import status_for
-from api.hardening import SECURITY_HEADERS
+from api.answer import Exchange, FrontDoor, encoded
+from api.errors import response_for
 from api.routes.tiles import MVT, sees_personal, tile_answer
 from api.security import known_caller
 from gis.errors import GridmapError
-from gis.logs import request_id
 from layers import registry
 from layers.mvt import check_tile
 from layers.spec import LayerSpec
@@ -42,28 +39,14 @@ XYZ_ROUTE = "/tiles/{layers}/{z}/{x}/{y}.pbf"
 OGC_ROUTE = (
     "/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
 )
-GZIP_MIN = 1000  # as the app's GZipMiddleware
 
 
-class TilePath:
+class TilePath(FrontDoor):
     """Answers well-formed tile requests of callers known without the database."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    prefixes = ("/tiles/", "/ogc/collections/")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] == "GET"
-            and not scope.get("query_string")
-            and scope["path"].startswith(("/tiles/", "/ogc/collections/"))
-            and await self._serve(scope, send)
-        ):
-            return
-        await self.app(scope, receive, send)
-
-    async def _serve(self, scope: Scope, send: Send) -> bool:
-        """Answer the request and return True, or return False having sent nothing."""
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         started = time.perf_counter()
         path = scope["path"]
         if (m := XYZ.fullmatch(path)) is not None:
@@ -73,26 +56,23 @@ class TilePath:
             route, fields = OGC_ROUTE, ("tileMatrix", "tileCol", "tileRow")
             z, y, x = int(m[2]), int(m[3]), int(m[4])
         else:
-            return False
+            return receive
         request = Request(scope)
         state = request.app.state
         headers = request.headers
         if "origin" in headers and state.hardening.cors_origins:
-            return False
+            return receive
         principal = known_caller(request)
         if principal is None:
-            return False
+            return receive
         try:
             specs = _specs(route, m[1], principal.role)
             check_tile(z, x, y, fields=fields)
         except GridmapError:
-            return False
+            return receive
         personal = sees_personal(request, principal)
-        rid = headers.get("x-request-id") or os.urandom(8).hex()
-        token = request_id.set(rid)
-        status = 500
-        try:
-            service: TileService = state.tile_service
+        service: TileService = state.tile_service
+        with Exchange(request, "GET", route, started) as exchange:
             try:
                 result = await service.tile(
                     specs=specs,
@@ -104,31 +84,17 @@ class TilePath:
                     fields=fields,
                 )
             except GridmapError as exc:
-                status = status_for(exc)
-                error = JSONResponse(exc.to_dict(), status_code=status)
-                await _send(scope, send, status, error.raw_headers, error.body, rid)
-                return True
+                error = response_for(exc)
+                await exchange.send(scope, send, error.status_code, error.raw_headers, error.body)
+                return None
             status, found = tile_answer(result, personal=personal)
             raw = [(k.lower().encode(), v.encode()) for k, v in found.items()]
-            body = result.data if status == 200 else b""
-            if body:
+            body = b""
+            if status == 200 and result.data:
                 raw.append((b"content-type", MVT.encode()))
-                if len(body) >= GZIP_MIN:  # the encoding is negotiated: say so either way
-                    raw = [(k, v + b", Accept-Encoding" if k == b"vary" else v) for k, v in raw]
-                    if "gzip" in headers.get("accept-encoding", ""):
-                        body = service.gzipped(result)
-                        raw.append((b"content-encoding", b"gzip"))
-                raw.append((b"content-length", str(len(body)).encode()))
-            await _send(scope, send, status, raw, body, rid)
-            return True
-        finally:
-            request_id.reset(token)
-            log = getattr(state, "request_log", None)
-            if log is not None:
-                elapsed = time.perf_counter() - started
-                log.record(
-                    method="GET", route=route, status=status, elapsed=elapsed, request_id=rid
-                )
+                raw, body = encoded(headers, raw, result.data, lambda: service.gzipped(result))
+            await exchange.send(scope, send, status, raw, body)
+        return None
 
 
 def _specs(route: str, names: str, role: str) -> list[LayerSpec]:
@@ -138,13 +104,3 @@ def _specs(route: str, names: str, role: str) -> list[LayerSpec]:
     spec = registry.get(names, field="collectionId")
     check_access(spec, role=role)
     return [spec]
-
-
-async def _send(
-    scope: Scope, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, rid: str
-) -> None:
-    headers = [*headers, *SECURITY_HEADERS, (b"x-request-id", rid.encode("latin-1"))]
-    if scope.get("scheme") == "https":
-        headers.append((b"strict-transport-security", b"max-age=31536000"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

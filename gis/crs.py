@@ -75,6 +75,14 @@ def _is_scalar(lon: ArrayLike, lat: ArrayLike) -> bool:
     return bool(np.ndim(lon) == 0 and np.ndim(lat) == 0)
 
 
+def _same(lon: ArrayLike, lat: ArrayLike) -> Pair:
+    """The coordinates unchanged: floats for a pair of numbers, fresh arrays otherwise."""
+    if type(lon) is float and type(lat) is float:  # one report's point: no arrays
+        return lon, lat
+    xs, ys = _arrays(lon, lat)
+    return _out(_is_scalar(lon, lat), xs.copy(), ys.copy())
+
+
 def out_of_china(lon: ArrayLike, lat: ArrayLike) -> Any:
     """Whether points lie outside the rough China box where GCJ-02 applies.
 
@@ -285,8 +293,7 @@ def to_wgs84(x: ArrayLike, y: ArrayLike, crs: str) -> Pair:
     """
     key = _normalise(crs)
     if key == "wgs84":
-        xs, ys = _arrays(x, y)
-        return _out(_is_scalar(x, y), xs.copy(), ys.copy())
+        return _same(x, y)
     if key == "gcj02":
         return gcj02_to_wgs84(x, y)
     if key == "bd09":
@@ -309,8 +316,7 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> Pair:
     """
     key = _normalise(crs)
     if key == "wgs84":
-        xs, ys = _arrays(lon, lat)
-        return _out(_is_scalar(lon, lat), xs.copy(), ys.copy())
+        return _same(lon, lat)
     if key == "gcj02":
         return wgs84_to_gcj02(lon, lat)
     if key == "bd09":

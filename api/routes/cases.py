@@ -90,9 +90,12 @@ def _default(o: Any) -> Any:
     return o.isoformat() if hasattr(o, "isoformat") else str(o)
 
 
+def _dumps(body: dict[str, Any]) -> bytes:
+    return orjson.dumps(body, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
 def _json(status: int, body: dict[str, Any]) -> Response:
-    data = orjson.dumps(body, default=_default, option=orjson.OPT_NON_STR_KEYS)
-    return Response(data, status_code=status, media_type="application/json")
+    return Response(_dumps(body), status_code=status, media_type="application/json")
 
 
 @router.post(
@@ -111,13 +114,19 @@ async def report_case(
     else:
         case_in, _ = await _parse(request, CaseIn, "case")
         res = await intake_workers(request.app).report(case_in=case_in, actor=principal)
+    status, body = report_answer(res)
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def report_answer(res: CreateResult) -> tuple[int, bytes]:
+    """The status and JSON body answering a report (201 stored, 200 already stored)."""
     body = {
         "created": res.created,
         "case": res.case,
         "duplicates": res.duplicates,
         "photos": res.photos,
     }
-    return _json(201 if res.created else 200, body)
+    return 201 if res.created else 200, _dumps(body)
 
 
 def _create_with_photos(
