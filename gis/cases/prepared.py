@@ -29,6 +29,7 @@ from gis.pg import wait_ready  # the event-loop poll loop shared with tiles and 
 # SQLAlchemy's own rule for ``:name`` in text(): not after ``:`` or a word character or
 # backslash, and not before ``:`` (so ``::type`` casts stay).
 _PARAM = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+_WORD = re.compile(r"^[A-Za-z0-9_.]+$")
 
 
 @functools.lru_cache(maxsize=128)
@@ -73,11 +74,29 @@ class AsyncPreparedConnection:
         self._names = 0  # a failed first run may leave its name taken: never reuse one
 
     @classmethod
-    async def open(cls, dsn: str, *, application_name: str = "gridmap") -> AsyncPreparedConnection:
-        """Connect without blocking the loop (``OperationalError`` when the server is away)."""
+    async def open(
+        cls,
+        dsn: str,
+        *,
+        application_name: str = "gridmap",
+        settings: Mapping[str, str] | None = None,
+    ) -> AsyncPreparedConnection:
+        """Connect without blocking the loop (``OperationalError`` when the server is away).
+
+        ``settings``: server settings of the session (name → value, checked: plain words).
+        """
+        settings = settings or {}
+        for item in settings.items():
+            if not all(_WORD.match(x) for x in item):
+                raise ValueError(f"not a plain setting: {item!r}")
+        options = " ".join(f"-c {k}={v}" for k, v in settings.items())
         try:
             raw = psycopg2.connect(
-                dsn, async_=True, connect_timeout=5, application_name=application_name
+                dsn,
+                async_=True,
+                connect_timeout=5,
+                application_name=application_name,
+                **({"options": options} if options else {}),
             )
         except psycopg2.Error as exc:
             raise _error("connect", None, exc, lost=True) from exc

@@ -163,3 +163,65 @@ def test_several_cases_in_one_statement_still_match_a_recount(db: Session) -> No
     assert _version(conn) == v0 + 1  # one statement, one bump
     for level in (6, 19):
         _same(_cells_from_table(conn, level), _cells_from_cases(conn, level))
+
+
+def _counts_from_cases(conn: sa.Connection) -> dict:
+    rows = conn.execute(
+        sa.text(f"""
+            SELECT u.code, count(*), count(*) FILTER (WHERE c.{OPEN})
+              FROM cases c CROSS JOIN LATERAL
+                   (VALUES (c.grid_code), (c.community_code), (c.township_code)) u(code)
+             WHERE c.{VISIBLE} AND u.code IS NOT NULL
+             GROUP BY 1
+        """)
+    ).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _counts_from_table(conn: sa.Connection) -> dict:
+    rows = conn.execute(
+        sa.text("SELECT unit_code, n, n_open FROM layer_case_counts WHERE n <> 0 OR n_open <> 0")
+    ).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def test_batches_of_reports_keep_cells_and_counts_equal_to_a_recount(db: Session) -> None:
+    """The intake statement with 2, 4, 8 and 16 reports (several cases per statement)."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from gis.cases import insert
+    from gis.cases.intake import report_values
+    from gis.cases.numbering import ensure_day
+    from gis.cases.schemas import CaseIn
+
+    conn = db.connection()
+    sens = conn.execute(
+        sa.text("SELECT code FROM categories WHERE level = 2 AND sensitive ORDER BY code LIMIT 1")
+    ).scalar_one()
+    who = SimpleNamespace(username="t", role="field_staff", sees_personal=True, client=None)
+    k = 0
+    for size in (2, 4, 8, 16):
+        batch = []
+        for i in range(size):
+            k += 1
+            case_in = CaseIn(
+                lon=102.40 + (k % 5) * 0.003 + (i % 2) * 0.00001,  # some share cells
+                lat=36.48 + (k % 3) * 0.002,
+                category=sens if k % 4 == 0 else "0101",
+                description=f"batch {k}",
+            )
+            batch.append(
+                report_values(
+                    case_in=case_in, actor=who, source="t", now=datetime.now(UTC), audited=True
+                )
+            )
+        ensure_day(bind=db, day=batch[0]["day"])
+        v0 = _version(conn)
+        rows = conn.execute(insert.TEXT, insert.params(batch)).all()
+        assert [r.i for r in rows] == list(range(1, size + 1))
+        assert all(r.id is not None for r in rows)
+        assert _version(conn) == v0 + 1  # one statement, one bump
+        for level in (4, 12, 19):
+            _same(_cells_from_table(conn, level), _cells_from_cases(conn, level))
+        assert _counts_from_table(conn) == _counts_from_cases(conn)
