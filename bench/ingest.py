@@ -41,6 +41,7 @@ from gis.db import make_engine, resolve_url  # noqa: E402
 from gis.settings import get_settings  # noqa: E402
 
 HEADERS = {"X-Gridmap-User": "bench", "X-Gridmap-Role": "field_staff"}
+BENCH_TEXT = "压测上报 (benchmark report)"
 
 
 class Conn:
@@ -126,7 +127,7 @@ def _body(pts: list[tuple[float, float]], cats: list[str], cid: str | None = Non
             "lon": x,
             "lat": y,
             "category": random.choice(cats),
-            "description": "压测上报 (benchmark report)",
+            "description": BENCH_TEXT,
         }
     ).encode()
 
@@ -299,6 +300,34 @@ async def run_durable(ports, pts, cats, concurrency: int, ids: list[str], restar
     return done, statuses
 
 
+def remove_bench_cases(eng: sa.Engine, batch: int = 20_000) -> int:
+    """Delete the reports this benchmark stored (any run), a batch per transaction.
+
+    Each run adds thousands of open cases within metres of the same sample points, all in
+    the duplicate-suggestion window; left in place, every later run would meet a database
+    that is less and less the loaded one. Their audit rows stay (the audit log is
+    append-only).
+    """
+    removed = 0
+    while True:
+        with eng.begin() as conn:
+            n = conn.execute(
+                sa.text("""
+                    WITH doomed AS (
+                        SELECT id FROM cases
+                         WHERE reported_by = :who AND description = :text LIMIT :batch
+                    ), ev AS (
+                        DELETE FROM case_events WHERE case_id IN (SELECT id FROM doomed)
+                    )
+                    DELETE FROM cases WHERE id IN (SELECT id FROM doomed)
+                """),
+                {"who": HEADERS["X-Gridmap-User"], "text": BENCH_TEXT, "batch": batch},
+            ).rowcount
+        removed += n
+        if n < batch:
+            return removed
+
+
 def _run(work):  # type: ignore[no-untyped-def]
     """Run the client on uvloop (as the servers run): it shares the cores it measures."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
@@ -314,6 +343,12 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=10_000)
     ap.add_argument("--processes", type=int, default=2, help="independent server processes")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn workers per process")
+    ap.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the benchmark's reports (by default they are removed afterwards, so that "
+        "every run meets the database as it was loaded)",
+    )
     args = ap.parse_args()
 
     settings = get_settings()
@@ -422,6 +457,9 @@ def main() -> None:
             print("PASS" if n == distinct == ev == args.reports and dup_no == 0 else "FAIL")
     finally:
         stop_servers(procs)
+        if not args.keep:
+            removed = remove_bench_cases(eng)
+            print(f"benchmark reports removed: {removed:,}")
         eng.dispose()
 
 

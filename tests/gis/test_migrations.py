@@ -86,3 +86,17 @@ def test_invalid_grid_code_is_refused_by_the_database(db) -> None:  # type: igno
             )
         )
         db.flush()
+
+
+def test_merged_into_references_are_found_by_index(engine: sa.Engine) -> None:
+    """Removing a case checks ``merged_into`` by index, not by reading the whole table."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plan = conn.execute(
+            sa.text(
+                "EXPLAIN SELECT 1 FROM ONLY cases x WHERE merged_into = :id FOR KEY SHARE OF x"
+            ),
+            {"id": 1},
+        ).scalars()
+        assert "cases_merged_into_idx" in "\n".join(plan)
+        conn.rollback()
