@@ -105,7 +105,7 @@ WITH r AS MATERIALIZED (
                           round(ST_Distance(d.geom::geography, ok.pt::geography)::numeric, 1)
                             AS distance_m
                      FROM cases d
-                    WHERE d.category_code || '' = ok.category  -- the open-geom index
+                    WHERE d.category_code = ok.category  -- cases_open_category_geom_idx
                       AND d.state IN {OPEN_SQL}
                       AND d.reported_at >= now() - make_interval(days => :dup_days)
                       AND ST_DWithin(d.geom, ok.pt, :dup_deg)

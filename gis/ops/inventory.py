@@ -102,6 +102,16 @@ def extensions(cur: Any) -> dict[str, str]:
     return {name: version for name, version in cur.fetchall()}
 
 
+def creatable_extensions(cur: Any, *, superuser: bool) -> set[str]:
+    """Extensions this role may create here: every available one for a superuser, else the
+    trusted ones (``btree_gist`` …; a database owner may create those)."""
+    cur.execute(
+        "SELECT DISTINCT name FROM pg_available_extension_versions WHERE trusted OR %s",
+        (superuser,),
+    )
+    return {name for (name,) in cur.fetchall()}
+
+
 def server_info(cur: Any) -> dict[str, Any]:
     """Server version (text and major number), PostGIS version, superuser or not."""
     cur.execute(

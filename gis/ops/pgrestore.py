@@ -90,14 +90,10 @@ def _prelude(
     out = ["SET client_min_messages = warning;"]
     if "postgis" not in exts:
         out.append("CREATE EXTENSION IF NOT EXISTS postgis;")
-    if info["superuser"]:
-        for name in sorted(set(manifest_exts) - {"postgis"} - set(exts)):
-            lit = sql.Literal(name).as_string(cur)
-            out.append(
-                f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = {lit})"
-                f" THEN CREATE EXTENSION IF NOT EXISTS {sql.Identifier(name).as_string(cur)};"
-                f" END IF; END $$;"
-            )
+    creatable = inventory.creatable_extensions(cur, superuser=info["superuser"])
+    for name in sorted(set(manifest_exts) - {"postgis"} - set(exts)):
+        if name in creatable:  # the schema may need it (an index's operator class …)
+            out.append(f"CREATE EXTENSION IF NOT EXISTS {sql.Identifier(name).as_string(cur)};")
     for rel in drop:  # --force: the old contents go in the same transaction
         out.append(f"DROP TABLE IF EXISTS {inventory.ident(rel).as_string(cur)} CASCADE;")
     return "\n".join(out) + "\n"

@@ -102,6 +102,7 @@ def restore_backup(
                     f"into an empty database, or add --force to replace its contents"
                 )
             exts = inventory.extensions(cur)
+            creatable = inventory.creatable_extensions(cur, superuser=info["superuser"])
             if "postgis" not in exts and not info["superuser"]:
                 raise SetupError(
                     "目标数据库没有 PostGIS 扩展且当前角色无权创建 (the target has no postgis "
@@ -128,9 +129,7 @@ def restore_backup(
         finally:
             conn.close()
     notes = []
-    skipped = (
-        sorted(set(manifest.extensions) - {"postgis"} - set(exts)) if not info["superuser"] else []
-    )
+    skipped = sorted(set(manifest.extensions) - {"postgis"} - set(exts) - creatable)
     if skipped:
         notes.append(f"未创建扩展 (extensions not created, not a superuser): {', '.join(skipped)}")
     from gis.migrate import head_revision
