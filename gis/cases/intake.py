@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from gis import audit
@@ -21,7 +22,7 @@ from gis.cases import insert
 from gis.cases import photos as photos_mod
 from gis.cases.actor import Actor, for_audit
 from gis.cases.events import channel
-from gis.cases.numbering import DISTRICT, day_of, ensure_day, sequence_name
+from gis.cases.numbering import DISTRICT, day_of, ensure_day, sequence_lost, sequence_name
 from gis.cases.prepared import Bind
 from gis.cases.result import CreateResult, existing_case
 from gis.cases.schemas import CaseIn
@@ -223,7 +224,14 @@ def store_report(
         if looks_swapped(case_in):
             check_swapped(bind=bind, case_in=case_in)
         ensure_day(bind=bind, day=values["day"])
-        row = insert.run(bind=bind, values=values)
+        try:
+            row = insert.run(bind=bind, values=values)
+        except ProgrammingError as exc:  # the day's sequence went away: make it again, once
+            if not sequence_lost(exc, values["day"]):
+                raise
+            bind.rollback()
+            ensure_day(bind=bind, day=values["day"])
+            row = insert.run(bind=bind, values=values)
         done = outcome(row, case_in)
         if done == "outside":
             raise outside_error(cast(Connection, bind), values["lon"], values["lat"])

@@ -51,6 +51,16 @@ def known_day(day: str) -> bool:
     return day in _SEEDED
 
 
+def sequence_lost(exc: BaseException, day: str) -> bool:
+    """Whether ``exc`` says ``day``'s sequence is gone (the database was restored or
+    recreated under this process); if so, forget it, so that it is made again."""
+    orig = getattr(exc, "orig", None)
+    gone = getattr(orig, "pgcode", None) == "42P01" and sequence_name(day) in str(orig)
+    if gone:
+        _SEEDED.discard(day)
+    return gone
+
+
 def ensure_day(*, bind: Bind, day: str) -> str:
     """Make sure the number sequence of ``day`` exists; returns its name.
 

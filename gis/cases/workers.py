@@ -31,12 +31,12 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from gis.cases import insert
 from gis.cases.actor import Actor
 from gis.cases.intake import check_swapped, created_result, looks_swapped, outcome, report_values
-from gis.cases.numbering import ensure_day, known_day
+from gis.cases.numbering import ensure_day, known_day, sequence_lost
 from gis.cases.prepared import AsyncPreparedConnection
 from gis.cases.result import CreateResult, existing_case
 from gis.cases.schemas import CaseIn
@@ -240,9 +240,15 @@ class IntakeWorkers:
         )
         if looks_swapped(case_in):
             await self._on_thread(lambda conn: check_swapped(bind=conn, case_in=case_in))
-        if not known_day(values["day"]):
-            await self._on_thread(lambda conn: ensure_day(bind=conn, day=values["day"]))
-        row = await self._stored(values)
+        for attempt in (1, 2):
+            if not known_day(values["day"]):
+                await self._on_thread(lambda conn: ensure_day(bind=conn, day=values["day"]))
+            try:
+                row = await self._stored(values)
+                break
+            except ProgrammingError as exc:  # nothing of the batch was stored: try once more
+                if attempt == 2 or not sequence_lost(exc, values["day"]):
+                    raise
         self._maybe_compact()
         done = outcome(row, case_in)
         if done == "outside":
