@@ -21,7 +21,7 @@ _NEAR = sa.text(f"""
     SELECT c.case_no, c.state, c.reported_at,
            ST_Distance(c.geom::geography, p.pt::geography) AS distance_m
     FROM cases c, (SELECT ST_SetSRID(ST_Point(:lon, :lat), 4326) AS pt) p
-    WHERE c.category_code || '' = :category  -- not the category index: the open-geom one
+    WHERE c.category_code = :category  -- cases_open_category_geom_idx: category and place
       AND c.state IN {OPEN_SQL}
       AND c.reported_at >= now() - make_interval(days => :days)
       AND c.id <> coalesce(:exclude, -1)
