@@ -157,7 +157,7 @@ def test_gzip_and_metrics(client, answered) -> None:
 
 def test_database_down_is_503(client, app, answered) -> None:
     """The intake pointed at a port nothing listens on: 503 with Retry-After, nothing stored."""
-    real = app.state.intake_workers if hasattr(app.state, "intake_workers") else None
+    real = getattr(app.state, "intake_workers", None)
     dead = make_engine("postgresql://nobody:x@127.0.0.1:9/none", pool_size=1)
     app.state.intake_workers = IntakeWorkers(dead, connections=1, compact_every_s=0)
     try:

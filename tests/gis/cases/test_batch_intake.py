@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
-from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,33 +14,12 @@ from sqlalchemy.engine import Engine
 from gis.cases.schemas import CaseIn
 from gis.cases.workers import IntakeWorkers
 from gis.errors import InvalidInput, Unprocessable
+from tests.threadloop import run_in_thread
 
-T = TypeVar("T")
 WHO = SimpleNamespace(
     username="batch-test", role="field_staff", grids=frozenset(), department=None,
     sees_personal=True, client="127.0.0.2",
 )  # fmt: skip
-
-
-def _in_thread(make: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine on a loop of its own (another test may leave one running here)."""
-    out: dict[str, Any] = {}
-
-    def main() -> None:
-        async def run() -> T:
-            return await make()
-
-        try:
-            out["v"] = asyncio.run(run())
-        except BaseException as exc:
-            out["e"] = exc
-
-    t = threading.Thread(target=main)
-    t.start()
-    t.join(120)
-    if "e" in out:
-        raise out["e"]
-    return out["v"]
 
 
 def _report(cid: uuid.UUID | None, n: int = 0, **kw: Any) -> CaseIn:
@@ -97,7 +74,7 @@ def test_many_reports_at_once_are_stored_in_batches_each_with_its_own_answer(
         return await asyncio.gather(*reports)
 
     try:
-        done = _in_thread(run)
+        done = run_in_thread(run())
     finally:
         workers.close()
     stored = _stored(engine, cids)
@@ -140,7 +117,7 @@ def test_a_mixed_batch_answers_each_report_and_stores_only_the_valid_ones(engine
         )
 
     try:
-        ok1, cat_err, again, out_err, ok2 = _in_thread(run)
+        ok1, cat_err, again, out_err, ok2 = run_in_thread(run())
     finally:
         workers.close()
     try:
@@ -169,7 +146,7 @@ def test_the_same_client_id_twice_at_once_is_one_case(engine: Engine) -> None:
         )
 
     try:
-        a, b = _in_thread(run)
+        a, b = run_in_thread(run())
     finally:
         workers.close()
     try:
@@ -212,7 +189,7 @@ def _blocked_batch(engine: Engine, workers: IntakeWorkers, cids: list[uuid.UUID]
             locker.rollback()
         return await asyncio.gather(*tasks, return_exceptions=True)
 
-    return _in_thread(run)
+    return run_in_thread(run())
 
 
 def test_a_lost_connection_fails_the_whole_batch_and_stores_none_of_it(engine: Engine) -> None:
@@ -267,7 +244,7 @@ def test_the_intake_statement_is_planned_once_per_connection(engine: Engine) -> 
         )
 
     try:
-        (plans,) = _in_thread(run)
+        (plans,) = run_in_thread(run())
     finally:
         workers.close()
     _forget(engine, cids)

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from gis.cases.intake import store_report
 from gis.cases.numbering import day_of, ensure_day, known_day, sequence_name
 from gis.cases.workers import IntakeWorkers
-from tests.gis.cases.test_batch_intake import WHO, _in_thread, _report
+from tests.gis.cases.test_batch_intake import WHO, _report
+from tests.threadloop import run_in_thread
 
 
 def _drop_todays_sequence(engine: Engine) -> str:
@@ -45,7 +46,7 @@ def test_intake_makes_a_lost_sequence_again(engine: Engine) -> None:
         finally:
             workers.close()
 
-    res = _in_thread(go)
+    res = run_in_thread(go())
     assert res.created
     assert _count(engine, cid) == 1
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -18,27 +17,10 @@ from gis.cluster import free_port
 from gis.errors import GridmapError, InvalidInput, Unavailable, Unprocessable
 from gis.pg import AsyncPool, dsn_of
 from gis.spatial.lookup import locate_point, locate_point_async
+from tests.threadloop import run_in_thread
 
 SEAT = (102.40041, 36.48023)
 APP_NAME = "gridmap-locate-test"
-
-
-def _run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """``asyncio.run`` in a thread of its own (a browser test may leave a loop running here)."""
-    out: dict[str, Any] = {}
-
-    def main() -> None:
-        try:
-            out["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the test's thread
-            out["error"] = exc
-
-    t = threading.Thread(target=main)
-    t.start()
-    t.join()
-    if "error" in out:
-        raise out["error"]
-    return out["value"]
 
 
 @pytest.fixture
@@ -105,7 +87,7 @@ def test_async_lookup_answers_as_the_session_lookup(engine: Engine, pool: AsyncP
     kinds: set[str] = set()
     staffed = 0
     for personal in (True, False):
-        got = _run(run_all(personal))
+        got = run_in_thread(run_all(personal))
         for c, b in zip(cases, got, strict=True):
             a = _sync(engine, **c, personal=personal)
             _same(a, b)
@@ -122,15 +104,15 @@ def test_async_lookup_errors(pool: AsyncPool) -> None:
     async def go(**kw: Any) -> Any:
         return await _async(pool, personal=False, **kw)
 
-    swapped = _run(go(lon=SEAT[1], lat=SEAT[0], crs="wgs84"))
+    swapped = run_in_thread(go(lon=SEAT[1], lat=SEAT[0], crs="wgs84"))
     assert isinstance(swapped, Unprocessable) and swapped.detail == {"swapped": True}
     assert "swapped" in swapped.message and swapped.field == "lon"
-    outside = _run(go(lon=101.78, lat=36.62, crs="wgs84"))
+    outside = run_in_thread(go(lon=101.78, lat=36.62, crs="wgs84"))
     assert isinstance(outside, Unprocessable) and outside.detail == {"swapped": False}
-    bad = _run(go(lon=102.4, lat=36.4, crs="mars"))
+    bad = run_in_thread(go(lon=102.4, lat=36.4, crs="mars"))
     assert isinstance(bad, InvalidInput) and bad.field == "crs"
     glon, glat = crs.wgs84_to_gcj02(*SEAT)
-    found = _run(go(lon=glon, lat=glat, crs="gcj02"))
+    found = run_in_thread(go(lon=glon, lat=glat, crs="gcj02"))
     assert abs(found["lon"] - SEAT[0]) < 1e-6 and abs(found["lat"] - SEAT[1]) < 1e-6
 
 
@@ -157,22 +139,24 @@ def test_lost_connections_are_replaced(engine: Engine, pool: AsyncPool) -> None:
         sql = "SELECT pg_backend_pid() FROM pg_sleep(0.05)"
         return [r[0] for r in await asyncio.gather(pool.fetchone(sql), pool.fetchone(sql))]
 
-    pids = _run(two_at_once())
+    pids = run_in_thread(two_at_once())
     assert len(set(pids)) == 2 and len(pool._free) == 2  # two idle connections kept
     assert _terminate(engine, APP_NAME) == 2
     # both idle connections are dead: the first failure drops them, one fresh one answers
-    after = _run(_async(pool, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=True))
+    after = run_in_thread(_async(pool, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=True))
     _same(_sync(engine, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=True), after)
-    (pid,) = _run(pool.fetchone("SELECT pg_backend_pid()"))
+    (pid,) = run_in_thread(pool.fetchone("SELECT pg_backend_pid()"))
     assert pid not in pids and pool._open == 1
 
 
 def test_database_unreachable_is_unavailable(engine: Engine, pool: AsyncPool) -> None:
-    _run(pool.fetchone("SELECT 1"))
+    run_in_thread(pool.fetchone("SELECT 1"))
     assert _terminate(engine, APP_NAME) == 1
     pool.dsn = dsn_of(engine.url.set(port=free_port()))
     with pytest.raises(Unavailable) as e:
-        _run(locate_point_async(pool=pool, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=False))
+        run_in_thread(
+            locate_point_async(pool=pool, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=False)
+        )
     assert e.value.field == "database" and pool._open == 0
 
 
@@ -188,7 +172,7 @@ def test_statement_prepared_once_per_connection(engine: Engine, pool: AsyncPool)
         after = await pool.fetchone(count)
         return before[0], after[0], answers, pool._open
 
-    before, after, answers, n_open = _run(go())
+    before, after, answers, n_open = run_in_thread(go())
     assert (before, after, n_open) == (0, 1, 1)  # one connection, prepared on first use
     want = _sync(engine, lon=SEAT[0], lat=SEAT[1], crs="wgs84", personal=True)
     assert answers[0] == answers[2] == want
@@ -199,7 +183,7 @@ def test_statement_given_up_by_the_server_is_unavailable(pool: AsyncPool) -> Non
         await pool.fetchone("SET statement_timeout = 50; SELECT pg_sleep(2)")
 
     with pytest.raises(Unavailable) as e:
-        _run(go())
+        run_in_thread(go())
     assert e.value.field == "database" and "cancel" in str(e.value.__cause__)
     assert pool._open == 0  # the connection with the changed setting is not kept
-    assert _run(pool.fetchone("SELECT current_setting('statement_timeout')")) == ("0",)
+    assert run_in_thread(pool.fetchone("SELECT current_setting('statement_timeout')")) == ("0",)
